@@ -1,0 +1,1 @@
+"""Dangol — retention CRM for small shops."""
