@@ -1,0 +1,176 @@
+"""Per-customer purchase summaries (frequency, recency, age, spend) and transaction readers.
+
+The buy-till-you-die models count *purchase occasions*, not lines: several purchases by the same
+customer on the same calendar day are one occasion (the literature's convention for CDNOW), and
+their amounts are summed into one occasion value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+Unit = Literal["W", "D"]
+
+UNIT_DAYS: dict[str, float] = {"W": 7.0, "D": 1.0}
+
+SUMMARY_COLUMNS = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "total_spend",
+    "first_purchase",
+    "last_purchase",
+)
+
+
+def unit_days(unit: str) -> float:
+    """Length of one model time unit in days."""
+    try:
+        return UNIT_DAYS[unit]
+    except KeyError:
+        raise ValueError(f"unit must be one of {sorted(UNIT_DAYS)}, got {unit!r}") from None
+
+
+def as_date(value: dt.date | dt.datetime | str) -> dt.date:
+    """Accept a date, a datetime or an ISO string (YYYY-MM-DD or YYYYMMDD)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return dt.date.fromisoformat(text[:10])
+
+
+def read_cdnow(path: str | Path) -> pl.DataFrame:
+    """Read the whitespace-separated CDNOW sample file.
+
+    Columns in the file: ID in the full cohort, ID in the 1/10 sample, date (YYYYMMDD), quantity,
+    amount. The sample ID (1..2,357) is the one the published calibration summary uses, so it
+    becomes ``customer_id``; the full-cohort ID is kept as ``customer_id_full``.
+    """
+    rows = [line.split() for line in Path(path).read_text().splitlines() if line.strip()]
+    full_id, sample_id, day, quantity, amount = zip(*rows, strict=True)
+    return pl.DataFrame(
+        {
+            "customer_id": pl.Series(sample_id).cast(pl.Int64),
+            "customer_id_full": pl.Series(full_id).cast(pl.Int64),
+            "date": pl.Series(day).str.to_date("%Y%m%d"),
+            "quantity": pl.Series(quantity).cast(pl.Int64),
+            "amount": pl.Series(amount).cast(pl.Float64),
+        }
+    )
+
+
+def read_transactions_csv(
+    path: str | Path,
+    *,
+    customer: str,
+    at: str,
+    amount: str | None = None,
+    date_format: str | None = None,
+) -> pl.DataFrame:
+    """Read a CSV export of transactions, keeping only the columns the summaries need.
+
+    ``at`` is parsed to a datetime (or date) when it arrives as text, so that POS exports with
+    either ``2024-03-01`` or ``2024-03-01 14:22`` work without configuration.
+    """
+    columns = [customer, at] + ([amount] if amount else [])
+    frame = pl.read_csv(path, columns=columns, infer_schema_length=10_000)
+    if frame.schema[at] == pl.String:
+        parsed = pl.col(at).str.to_datetime(format=date_format, strict=False)
+        frame = frame.with_columns(parsed.alias(at))
+    if amount:
+        frame = frame.with_columns(pl.col(amount).cast(pl.Float64))
+    return frame
+
+
+def occasions(
+    transactions: pl.DataFrame, *, customer: str, at: str, amount: str | None = None
+) -> pl.DataFrame:
+    """Collapse transactions into one row per customer and calendar day (``_day``, ``_value``)."""
+    day = pl.col(at)
+    if transactions.schema[at] == pl.String:
+        day = day.str.to_date(strict=False)
+    elif transactions.schema[at] != pl.Date:
+        day = day.dt.date()
+    value = pl.col(amount).cast(pl.Float64).fill_null(0.0) if amount else pl.lit(0.0)
+    return (
+        transactions.lazy()
+        .select(pl.col(customer), day.alias("_day"), value.alias("_value"))
+        .drop_nulls(["_day"])
+        .group_by(customer, "_day")
+        .agg(pl.col("_value").sum())
+        .sort(customer, "_day")
+        .collect()
+    )
+
+
+def summarize(
+    transactions: pl.DataFrame,
+    *,
+    customer: str,
+    at: str,
+    amount: str | None = None,
+    calibration_end: dt.date | dt.datetime | str,
+    holdout_end: dt.date | dt.datetime | str | None = None,
+    unit: Unit = "W",
+) -> pl.DataFrame:
+    """One row per customer who bought on or before ``calibration_end``.
+
+    Columns: ``frequency`` (repeat occasions x), ``recency`` (t_x, first to last occasion),
+    ``T`` (first occasion to ``calibration_end``), ``monetary_value`` (mean value of the repeat
+    occasions, 0 without repeats), ``total_spend``, ``first_purchase``, ``last_purchase``; with
+    ``holdout_end`` also ``holdout_frequency`` (occasions after ``calibration_end`` up to and
+    including ``holdout_end``), ``holdout_spend`` and ``holdout_duration``. Durations are in
+    ``unit`` ("W" weeks, "D" days) and measured in whole days, which is how the published CDNOW
+    summary was built (T = days from first purchase to 1997-09-30, divided by 7).
+    """
+    per_day = unit_days(unit)
+    cal_end = as_date(calibration_end)
+    days = occasions(transactions, customer=customer, at=at, amount=amount)
+    calibration = days.filter(pl.col("_day") <= cal_end)
+    first = pl.col("_day").first()
+    summary = (
+        calibration.group_by(customer)
+        .agg(
+            (pl.len() - 1).cast(pl.Int64).alias("frequency"),
+            first.alias("first_purchase"),
+            pl.col("_day").last().alias("last_purchase"),
+            # The first occasion is excluded: Gamma-Gamma models the value of repeat purchases.
+            pl.col("_value").slice(1).mean().fill_null(0.0).alias("monetary_value"),
+            pl.col("_value").sum().alias("total_spend"),
+        )
+        .with_columns(
+            ((pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / per_day).alias(
+                "recency"
+            ),
+            ((pl.lit(cal_end) - pl.col("first_purchase")).dt.total_days() / per_day).alias("T"),
+        )
+        .select(customer, *SUMMARY_COLUMNS)
+        .sort(customer)
+    )
+    if holdout_end is None:
+        return summary
+    hold_end = as_date(holdout_end)
+    if hold_end <= cal_end:
+        raise ValueError("holdout_end must be after calibration_end")
+    holdout = (
+        days.filter((pl.col("_day") > cal_end) & (pl.col("_day") <= hold_end))
+        .group_by(customer)
+        .agg(
+            pl.len().cast(pl.Int64).alias("holdout_frequency"),
+            pl.col("_value").sum().alias("holdout_spend"),
+        )
+    )
+    return summary.join(holdout, on=customer, how="left").with_columns(
+        pl.col("holdout_frequency").fill_null(0),
+        pl.col("holdout_spend").fill_null(0.0),
+        pl.lit((hold_end - cal_end).days / per_day).alias("holdout_duration"),
+    )
