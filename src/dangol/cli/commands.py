@@ -1,0 +1,255 @@
+"""Sub-commands of `dangol`. Each parses its arguments and calls a service."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+from pathlib import Path
+
+from dangol.cli.errors import UserError
+
+DEMO_SLUG = "demo"
+DEMO_USERNAME = "owner"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("migrate", help="데이터베이스 준비 / create or upgrade the database")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("seed-demo", help="데모 매장 만들기 / create the demo shop")
+    p.add_argument("--shop", default=DEMO_SLUG)
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--months", type=int, default=18)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--end", help="last day of data, YYYY-MM-DD (default: today)")
+    p.add_argument("--replace", action="store_true", help="delete and re-create the shop")
+    p.set_defaults(handler=cmd_seed_demo)
+
+    p = sub.add_parser("createowner", help="매장 주인 계정 / create a shop owner login")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", help="default: read DANGOL_OWNER_PASSWORD or generate one")
+    p.set_defaults(handler=cmd_createowner)
+
+    p = sub.add_parser("serve", help="대시보드 실행 / serve the dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("worker", help="백그라운드 작업 실행 / run the background worker")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("demo", help="데모 한 번에 / migrate, seed, score and serve the demo")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="prepare everything, do not serve")
+    p.set_defaults(handler=cmd_demo)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(),
+        transient=False,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _console().print("데이터베이스 준비 완료 / Database is up to date.")
+    return 0
+
+
+def _shop_or_fail(slug: str):
+    from dangol.shops.selectors import shop_get_by_slug
+
+    shop = shop_get_by_slug(slug=slug)
+    if shop is None:
+        raise UserError(
+            f"'{slug}' 매장을 찾을 수 없습니다. 매장 주소(slug)를 확인하세요.",
+            f"No shop with slug '{slug}'. Check the --shop value.",
+        )
+    return shop
+
+
+def _seed(*, slug: str, customers: int, months: int, seed: int, end) -> None:
+    from dangol.demo.services import demo_shop_seed
+
+    labels = {
+        "generate": "손님 만들기 / generating",
+        "customers": "고객 저장 / saving customers",
+        "purchases": "구매 저장 / saving purchases",
+    }
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(labels.get(stage, stage), total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        demo_shop_seed(slug=slug, customers=customers, months=months, seed=seed, end=end, progress=report)
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dangol.shops.selectors import shop_get_by_slug
+
+    if args.customers < 1 or args.months < 1:
+        raise UserError(
+            "--customers와 --months는 1 이상이어야 합니다.",
+            "--customers and --months must be at least 1.",
+        )
+    try:
+        end = dt.date.fromisoformat(args.end) if args.end else timezone.localdate()
+    except ValueError as exc:
+        raise UserError(
+            f"--end 날짜 형식이 잘못되었습니다: {args.end} (YYYY-MM-DD)",
+            f"--end is not a date: {args.end} (use YYYY-MM-DD)",
+        ) from exc
+    existing = shop_get_by_slug(slug=args.shop)
+    if existing is not None:
+        if not args.replace:
+            raise UserError(
+                f"'{args.shop}' 매장이 이미 있습니다. 다시 만들려면 --replace를 쓰세요.",
+                f"Shop '{args.shop}' already exists; pass --replace to re-create it.",
+            )
+        existing.delete()
+    _seed(slug=args.shop, customers=args.customers, months=args.months, seed=args.seed, end=end)
+    _console().print(f"데모 매장 '{args.shop}' 준비 완료 / Demo shop '{args.shop}' is ready.")
+    return 0
+
+
+def _password_from(args: argparse.Namespace) -> str:
+    return args.password or os.environ.get("DANGOL_OWNER_PASSWORD") or secrets.token_urlsafe(9)
+
+
+def cmd_createowner(args: argparse.Namespace) -> int:
+    from dangol.shops.services import owner_create
+
+    shop = _shop_or_fail(args.shop)
+    password = _password_from(args)
+    owner_create(shop=shop, username=args.username, password=password)
+    console = _console()
+    console.print(f"아이디 / Login: [bold]{args.username}[/]")
+    if not args.password:
+        console.print(f"비밀번호 / Password: [bold]{password}[/]")
+    return 0
+
+
+def _demo_login_file() -> Path:
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR) / "demo-login.json"
+
+
+def _ensure_demo_owner() -> tuple[str, str]:
+    """The demo login: created once, saved beside the database (mode 0600), reused."""
+    from django.contrib.auth import get_user_model
+
+    from dangol.shops.services import owner_create
+
+    shop = _shop_or_fail(DEMO_SLUG)
+    path = _demo_login_file()
+    if path.exists():
+        saved = json.loads(path.read_text())
+        user = get_user_model().objects.filter(username=saved["username"]).first()
+        if user is not None and user.check_password(saved["password"]):
+            return saved["username"], saved["password"]
+    password = secrets.token_urlsafe(9)
+    owner_create(shop=shop, username=DEMO_USERNAME, password=password)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"username": DEMO_USERNAME, "password": password}, handle)
+    return DEMO_USERNAME, password
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from dangol.shops.selectors import shop_get_by_slug
+
+    console = _console()
+    console.print("1/3 데이터베이스 준비 / preparing the database")
+    call_command("migrate", interactive=False, verbosity=0)
+    if shop_get_by_slug(slug=DEMO_SLUG) is None:
+        console.print("2/3 데모 카페 만들기 / creating the demo café")
+        _seed(slug=DEMO_SLUG, customers=2000, months=18, seed=42, end=timezone.localdate())
+    else:
+        console.print("2/3 데모 카페가 이미 있습니다 / the demo café already exists")
+    username, password = _ensure_demo_owner()
+    url = f"http://{args.host}:{args.port}"
+    console.print()
+    console.print("[bold green]단골 데모가 준비되었습니다 / The Dangol demo is ready[/]")
+    console.print(f"  주소 / URL:          [bold]{url}[/]")
+    console.print(f"  아이디 / Login:       [bold]{username}[/]")
+    console.print(f"  비밀번호 / Password:  [bold]{password}[/]")
+    console.print()
+    if args.no_serve:
+        return 0
+    console.print("3/3 대시보드 실행 (끝내려면 Ctrl+C) / serving the dashboard (Ctrl+C to stop)")
+    return _serve(host=args.host, port=args.port, threads=8)
+
+
+def _serve(*, host: str, port: int, threads: int) -> int:
+    import socket
+
+    from waitress import serve
+
+    from dangol.wsgi import application
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex((host, port)) == 0:
+            raise UserError(
+                f"{host}:{port} 포트를 이미 다른 프로그램이 쓰고 있습니다. --port로 바꾸세요.",
+                f"Port {host}:{port} is already in use; choose another with --port.",
+            )
+    serve(application, host=host, port=port, threads=threads, ident="dangol")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.db import connection
+
+    connection.ensure_connection()
+    _console().print(f"http://{args.host}:{args.port}")
+    return _serve(host=args.host, port=args.port, threads=args.threads)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+        except (redis.RedisError, OSError) as exc:
+            raise UserError(
+                f"Redis에 연결할 수 없습니다 ({settings.REDIS_URL}). DANGOL_REDIS_URL을 확인하세요.",
+                f"Cannot reach Redis at {settings.REDIS_URL} ({exc}). Check DANGOL_REDIS_URL.",
+            ) from exc
+    call_command("run_huey", workers=args.workers)
+    return 0

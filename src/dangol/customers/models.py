@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangol.core.fields import EncryptedDateField, EncryptedTextField
+from dangol.core.tenancy import ShopScopedModel
+
+
+class BirthdayCalendar(models.TextChoices):
+    SOLAR = "solar", _("Solar (양력)")
+    LUNAR = "lunar", _("Lunar (음력)")
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", _("Not given")
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+
+
+class CreatedVia(models.TextChoices):
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    TABLET = "tablet", _("Check-in tablet")
+    STAFF = "staff", _("Staff")
+    DEMO = "demo", _("Demo data")
+
+
+class Customer(ShopScopedModel):
+    """A person the shop knows. Name, phone, e-mail and birthday are encrypted at rest."""
+
+    name = EncryptedTextField(_("name"))
+    phone = EncryptedTextField(_("phone"))
+    email = EncryptedTextField(_("e-mail"))
+    birthday = EncryptedDateField(_("birthday"), null=True)
+    # Keyed hashes for exact look-ups; the plaintext never reaches the database.
+    phone_bidx = models.CharField(max_length=64, blank=True, db_index=True)
+    email_bidx = models.CharField(max_length=64, blank=True, db_index=True)
+    # Short keyed hashes of name n-grams and the phone's last 4 digits, for search.
+    search_tokens = models.TextField(blank=True, default="")
+    birthday_calendar = models.CharField(
+        _("birthday calendar"),
+        max_length=5,
+        choices=BirthdayCalendar.choices,
+        default=BirthdayCalendar.SOLAR,
+    )
+    birthday_leap_month = models.BooleanField(_("leap month"), default=False)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    created_via = models.CharField(_("created via"), max_length=10, choices=CreatedVia.choices)
+    home_store = models.ForeignKey(
+        "shops.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
+    # A default, not auto_now_add: imports keep the date the shop first met the customer.
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class IdentityKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    CARD_TOKEN = "card_token", _("Card token")
+    MEMBER_NO = "member_no", _("Member number")
+    DELIVERY_APP = "delivery_app", _("Delivery app")
+
+
+class CustomerIdentity(ShopScopedModel):
+    """A key by which the shop recognises a customer; unique per shop and kind."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=20, choices=IdentityKind.choices)
+    value_bidx = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer identity")
+        verbose_name_plural = _("customer identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "kind", "value_bidx"], name="identity_unique_per_shop_kind"
+            )
+        ]
+
+
+class ConsentKind(models.TextChoices):
+    PIPA_COLLECTION = "pipa_collection", _("Collection and use of personal data")
+    PIPA_MARKETING = "pipa_marketing", _("Use of personal data for marketing")
+    AD_SMS = "ad_sms", _("Advertising by SMS")
+    AD_KAKAO = "ad_kakao", _("Advertising by KakaoTalk")
+    AD_EMAIL = "ad_email", _("Advertising by e-mail")
+    AD_PUSH = "ad_push", _("Advertising by push")
+    AD_NIGHT = "ad_night", _("Advertising at night (21:00–08:00)")
+
+
+class ConsentSource(models.TextChoices):
+    TABLET = "tablet", _("Check-in tablet")
+    STAFF = "staff", _("Staff")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    WEB = "web", _("Web form")
+    OPTOUT_080 = "080", _("080 opt-out")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+
+
+class ConsentEvent(ShopScopedModel):
+    """Append-only evidence of one consent change (compliance rules 7–8).
+
+    Current consent is derived from the latest event per kind; rows are never edited.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    wording_version = models.CharField(max_length=40, blank=True)
+    evidence = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        indexes = [models.Index(fields=["shop", "customer", "kind", "occurred_at"])]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from dangol.core.phone import normalize_phone
+from dangol.customers.models import ConsentEvent, ConsentKind, Customer
+from dangol.customers.search import query_tokens
+from dangol.customers.services import phone_blind_index
+from dangol.shops.models import Shop
+
+
+def customer_queryset(*, shop: Shop) -> QuerySet[Customer]:
+    return Customer.objects.filter(shop=shop, merged_into__isnull=True)
+
+
+def customer_search(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
+    """Customers matching a name fragment, the phone's last 4 digits or a whole phone."""
+    qs = customer_queryset(shop=shop)
+    query = (query or "").strip()
+    if not query:
+        return qs
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 9 and len(digits) >= len(query.replace("-", "").replace(" ", "")):
+        try:
+            phone = normalize_phone(query)
+        except ValueError:
+            return qs.none()
+        return qs.filter(phone_bidx=phone_blind_index(shop_id=shop.pk, phone_e164=phone))
+    condition = Q()
+    for token in query_tokens(shop_id=shop.pk, query=query):
+        condition &= Q(search_tokens__contains=f" {token} ")
+    return qs.filter(condition)
+
+
+def customer_list(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
+    """Customers with visit count, last visit and total spend, most recent visitors first."""
+    paid = Q(purchases__status="paid")
+    return (
+        customer_search(shop=shop, query=query)
+        .annotate(
+            visit_count=Count("purchases", filter=paid),
+            last_visit=Max("purchases__occurred_at", filter=paid),
+            total_spend=Sum("purchases__total", filter=paid),
+        )
+        .order_by("-last_visit", "-pk")
+    )
+
+
+def customer_get(*, shop: Shop, customer_id: int) -> Customer:
+    return get_object_or_404(customer_queryset(shop=shop).select_related("home_store"), pk=customer_id)
+
+
+def customer_find_by_phone(*, shop: Shop, phone: str) -> Customer | None:
+    bidx = phone_blind_index(shop_id=shop.pk, phone_e164=normalize_phone(phone))
+    return customer_queryset(shop=shop).filter(phone_bidx=bidx).first()
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    kind: str
+    label: str
+    granted: bool
+    since: datetime | None
+    source: str
+
+
+def consent_current(*, customer: Customer) -> list[ConsentState]:
+    """The consent in force per kind: the latest event wins; no event means not granted."""
+    latest: dict[str, ConsentEvent] = {}
+    events = ConsentEvent.objects.filter(shop_id=customer.shop_id, customer=customer).order_by(
+        "occurred_at", "pk"
+    )
+    for event in events:
+        latest[event.kind] = event
+    return [
+        ConsentState(
+            kind=kind,
+            label=str(label),
+            granted=bool(latest.get(kind) and latest[kind].granted),
+            since=latest[kind].occurred_at if kind in latest else None,
+            source=latest[kind].source if kind in latest else "",
+        )
+        for kind, label in ConsentKind.choices
+    ]

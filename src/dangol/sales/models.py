@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dangol.core.tenancy import ShopScopedModel
+
+
+class Product(ShopScopedModel):
+    sku = models.CharField(_("SKU"), max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    price = models.PositiveIntegerField(_("price (KRW)"))
+    unit_cost = models.PositiveIntegerField(_("unit cost (KRW)"), default=0)
+    active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "sku"], name="product_unique_sku_per_shop")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PurchaseSource(models.TextChoices):
+    POS = "pos", _("POS")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    TABLET = "tablet", _("Check-in tablet")
+    STAFF = "staff", _("Staff")
+    DELIVERY_APP = "delivery_app", _("Delivery app")
+    DEMO = "demo", _("Demo data")
+
+
+class PurchaseStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Purchase(ShopScopedModel):
+    """One sale. Money is integer KRW; `customer` is empty for anonymous walk-in sales."""
+
+    store = models.ForeignKey("shops.Store", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="purchases",
+    )
+    source = models.CharField(_("source"), max_length=20, choices=PurchaseSource.choices)
+    external_id = models.CharField(_("external id"), max_length=100)
+    occurred_at = models.DateTimeField(_("time of sale"))
+    total = models.IntegerField(_("total (KRW)"))
+    discount = models.IntegerField(_("discount (KRW)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PurchaseStatus.choices, default=PurchaseStatus.PAID
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "source", "external_id"], name="purchase_unique_external_id"
+            ),
+            models.CheckConstraint(condition=models.Q(discount__gte=0), name="purchase_discount_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "occurred_at"]),
+            models.Index(fields=["customer", "occurred_at"]),
+        ]
+
+
+class PurchaseLine(ShopScopedModel):
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("item"), max_length=120)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.IntegerField(_("unit price (KRW)"))
+    amount = models.IntegerField(_("amount (KRW)"))
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")

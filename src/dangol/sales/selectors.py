@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, Prefetch, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from dangol.customers.models import Customer
+from dangol.sales.models import Purchase, PurchaseLine, PurchaseStatus
+from dangol.shops.models import Shop
+
+
+@dataclass(frozen=True)
+class HomeKpis:
+    customers: int
+    visits_30d: int
+    active_customers_30d: int
+    returning_customers_30d: int
+    revisit_rate: float | None
+    average_ticket: int | None
+    weekly_visits: list[tuple[dt.date, int]]
+
+
+def paid_purchases(*, shop: Shop) -> QuerySet[Purchase]:
+    return Purchase.objects.filter(shop=shop, status=PurchaseStatus.PAID)
+
+
+def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
+    """The numbers on the owner's home page, computed from the shop's own sales."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=30)
+    recent = paid_purchases(shop=shop).filter(occurred_at__gte=since, occurred_at__lte=now)
+    stats = recent.aggregate(visits=Count("pk"), avg=Avg("total"))
+    active_ids = recent.filter(customer__isnull=False).values("customer_id").distinct()
+    active = active_ids.count()
+    returning = (
+        paid_purchases(shop=shop)
+        .filter(customer_id__in=active_ids, occurred_at__lt=since)
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+    weeks_since = now - dt.timedelta(weeks=12)
+    weekly = (
+        paid_purchases(shop=shop)
+        .filter(occurred_at__gte=weeks_since, occurred_at__lte=now)
+        .annotate(week=TruncWeek("occurred_at"))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by("week")
+    )
+    return HomeKpis(
+        customers=Customer.objects.filter(shop=shop, merged_into__isnull=True).count(),
+        visits_30d=stats["visits"] or 0,
+        active_customers_30d=active,
+        returning_customers_30d=returning,
+        revisit_rate=(returning / active) if active else None,
+        average_ticket=round(stats["avg"]) if stats["avg"] is not None else None,
+        weekly_visits=[(row["week"].date(), row["n"]) for row in weekly],
+    )
+
+
+def purchase_timeline(*, shop: Shop, customer: Customer, limit: int = 100) -> list[Purchase]:
+    lines = PurchaseLine.objects.filter(shop=shop).order_by("pk")
+    return list(
+        Purchase.objects.filter(shop=shop, customer=customer)
+        .select_related("store")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("-occurred_at")[:limit]
+    )

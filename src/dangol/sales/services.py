@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseStatus
+from dangol.shops.models import Shop
+
+
+class SaleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product | None
+    name: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    store_id: int
+    customer_id: int | None
+    source: str
+    external_id: str
+    occurred_at: dt.datetime
+    discount: int = 0
+    status: str = PurchaseStatus.PAID
+    lines: Sequence[LineInput] = field(default_factory=tuple)
+
+
+def product_bulk_create(*, shop: Shop, products: Iterable[Product]) -> list[Product]:
+    rows = list(products)
+    for row in rows:
+        row.shop = shop
+    return Product.unscoped.bulk_create(rows)
+
+
+def _validate(data: PurchaseInput, index: int) -> int:
+    if data.occurred_at.tzinfo is None:
+        raise SaleError(f"{index}: 시각에 시간대가 없습니다 / Row {index}: naive timestamp.")
+    if data.discount < 0:
+        raise SaleError(f"{index}: 할인은 음수일 수 없습니다 / Row {index}: negative discount.")
+    gross = 0
+    for line in data.lines:
+        if line.quantity <= 0:
+            raise SaleError(f"{index}: 수량은 1 이상 / Row {index}: quantity must be ≥ 1.")
+        gross += line.quantity * line.unit_price
+    if gross < data.discount:
+        raise SaleError(f"{index}: 할인이 금액보다 큽니다 / Row {index}: discount exceeds total.")
+    return gross - data.discount
+
+
+@transaction.atomic
+def purchase_bulk_create(
+    *, shop: Shop, rows: Sequence[PurchaseInput], batch_size: int = 2000
+) -> list[Purchase]:
+    """Write many purchases and their lines in one transaction; all or nothing."""
+    purchases = [
+        Purchase(
+            shop=shop,
+            store_id=row.store_id,
+            customer_id=row.customer_id,
+            source=row.source,
+            external_id=row.external_id,
+            occurred_at=row.occurred_at,
+            total=_validate(row, index),
+            discount=row.discount,
+            status=row.status,
+        )
+        for index, row in enumerate(rows, start=1)
+    ]
+    Purchase.unscoped.bulk_create(purchases, batch_size=batch_size)
+    lines = [
+        PurchaseLine(
+            shop=shop,
+            purchase=purchase,
+            product=line.product,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.quantity * line.unit_price,
+        )
+        for purchase, row in zip(purchases, rows, strict=True)
+        for line in row.lines
+    ]
+    PurchaseLine.unscoped.bulk_create(lines, batch_size=batch_size)
+    return purchases

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from dangol.core import ratelimit
+from dangol.core.phone import format_phone, mask_phone
+from dangol.customers.selectors import consent_current, customer_get, customer_list
+from dangol.customers.services import CustomerError, CustomerInput, customer_create
+from dangol.sales.selectors import home_kpis, purchase_timeline
+from dangol.shops.models import Role
+from dangol.web.charts import weekly_bars
+from dangol.web.forms import CustomerForm, CustomerSearchForm, LoginForm
+
+LOGIN_LIMIT = 10
+LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+def member_required(view):
+    """Logged in and a member of a shop; anything else is refused, never shown empty."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if getattr(request, "shop", None) is None:
+            raise PermissionDenied(_("You are not a member of any shop."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def _ident(self) -> str:
+        username = (self.request.POST.get("username") or "").strip().casefold()
+        return f"{self.request.META.get('REMOTE_ADDR', '')}|{username}"
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if ratelimit.is_limited(scope="login", ident=self._ident(), limit=LOGIN_LIMIT):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many failed attempts. Try again in 15 minutes."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.record(scope="login", ident=self._ident(), window_seconds=LOGIN_WINDOW_SECONDS)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        ratelimit.reset(scope="login", ident=self._ident())
+        return super().form_valid(form)
+
+
+@member_required
+def home(request: HttpRequest) -> HttpResponse:
+    kpis = home_kpis(shop=request.shop)
+    return render(
+        request,
+        "web/home.html",
+        {"kpis": kpis, "bars": weekly_bars(kpis.weekly_visits), "nav": "home"},
+    )
+
+
+def _can_see_full_phone(request: HttpRequest) -> bool:
+    return request.membership.role in (Role.OWNER, Role.MANAGER)
+
+
+@member_required
+def customers(request: HttpRequest) -> HttpResponse:
+    form = CustomerSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(customer_list(shop=request.shop, query=query), 25).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "customer": c,
+            "phone": mask_phone(c.phone),
+            "visits": c.visit_count,
+            "last_visit": c.last_visit,
+            "spend": c.total_spend or 0,
+        }
+        for c in page.object_list
+    ]
+    context = {"form": form, "page": page, "rows": rows, "query": query, "nav": "customers"}
+    template = "web/_customer_rows.html" if request.headers.get("HX-Request") else "web/customers.html"
+    return render(request, template, context)
+
+
+@member_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = customer_get(shop=request.shop, customer_id=customer_id)
+    purchases = purchase_timeline(shop=request.shop, customer=customer)
+    phone = format_phone(customer.phone) if _can_see_full_phone(request) else mask_phone(customer.phone)
+    paid = [p for p in purchases if p.status == "paid"]
+    return render(
+        request,
+        "web/customer_detail.html",
+        {
+            "customer": customer,
+            "phone": phone,
+            "consents": consent_current(customer=customer),
+            "purchases": purchases,
+            "visit_count": len(paid),
+            "total_spend": sum(p.total for p in paid),
+            "nav": "customers",
+        },
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            customer = customer_create(
+                shop=request.shop,
+                data=CustomerInput(
+                    name=data["name"],
+                    phone=data["phone"],
+                    email=data.get("email") or "",
+                    birthday=data.get("birthday"),
+                    birthday_calendar=data["birthday_calendar"],
+                    birthday_leap_month=data.get("birthday_leap_month") or False,
+                    gender=data.get("gender") or "",
+                ),
+            )
+        except CustomerError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            return redirect("web:customer", customer_id=customer.pk)
+    return render(request, "web/customer_form.html", {"form": form, "nav": "customers"})
+
+
+SECTIONS = {
+    "segments": "Segments",
+    "automations": "Automations",
+    "loyalty": "Membership",
+    "reports": "Reports",
+    "settings": "Settings",
+}
+
+
+@member_required
+def section(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in SECTIONS:
+        return render(request, "404.html", status=404)
+    return render(request, "web/section.html", {"nav": name, "section": name})
