@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from dangol.analytics.betageo import BetaGeoModel, ModifiedBetaGeoModel
+from dangol.analytics.gamma_gamma import GammaGammaModel
+from dangol.analytics.pareto_nbd import ParetoNBDModel
 
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
@@ -61,3 +64,39 @@ def test_bgnbd_holdout_totals(bgnbd, cdnow_summary):
     zero = cdnow_summary["frequency"].to_numpy() == 0
     assert actual[zero].mean() == pytest.approx(0.237, abs=5e-4)
     assert predicted[zero].mean() == pytest.approx(0.225, abs=5e-4)
+
+
+def test_pareto_nbd_parameters_log_likelihood_and_holdout(cdnow_summary):
+    model = ParetoNBDModel().fit(*_rfm(cdnow_summary))
+    published = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+    assert {k: round(v, 3) for k, v in model.params_.items()} == published
+    assert model.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
+    actual = cdnow_summary["holdout_frequency"].to_numpy()
+    predicted = model.conditional_expected_number_of_purchases(39, *_rfm(cdnow_summary))
+    assert predicted.sum() == pytest.approx(1666, abs=1)
+    assert np.corrcoef(actual, predicted)[0, 1] == pytest.approx(0.630, abs=5e-4)
+
+
+def test_gamma_gamma_parameters_and_spot_values(cdnow_summary):
+    model = GammaGammaModel().fit(cdnow_summary["frequency"], cdnow_summary["monetary_value"])
+    assert model.n_customers_ == 946
+    assert {k: round(v, 2) for k, v in model.params_.items()} == {
+        "p": 6.25, "q": 3.74, "gamma": 15.44
+    }
+    assert model.log_likelihood_ == pytest.approx(-4055.9, abs=0.05)
+    first_ten = cdnow_summary.sort("customer_id").head(10)
+    spend = model.conditional_expected_average_profit(
+        first_ten["frequency"], first_ten["monetary_value"]
+    )
+    published = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17]
+    np.testing.assert_allclose(spend, published, atol=0.006)
+
+
+def test_churn_style_baselines(bgnbd, cdnow_summary):
+    active = (cdnow_summary["holdout_frequency"] > 0).to_numpy()
+    weeks_since = (cdnow_summary["T"] - cdnow_summary["recency"]).to_numpy()
+    assert roc_auc_score(active, -weeks_since) == pytest.approx(0.771, abs=5e-4)
+    p_buy = bgnbd.probability_of_purchase(39, *_rfm(cdnow_summary))
+    assert roc_auc_score(active, p_buy) == pytest.approx(0.757, abs=5e-4)
+    p_alive = bgnbd.conditional_probability_alive(*_rfm(cdnow_summary))
+    assert roc_auc_score(active, p_alive) == pytest.approx(0.32, abs=5e-3)

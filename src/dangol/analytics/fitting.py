@@ -34,7 +34,8 @@ def as_float_array(values: Any) -> Array:
 def collapse(*columns: Array) -> tuple[list[Array], Array]:
     """Unique rows of the given equal-length columns and how often each occurs."""
     frame = pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)})
-    grouped = frame.group_by(frame.columns).len()
+    # Sorted so that a refit on the same data follows the same optimiser path, bit for bit.
+    grouped = frame.group_by(frame.columns).len().sort(frame.columns)
     unique = [grouped[f"c{i}"].to_numpy().astype(np.float64) for i in range(len(columns))]
     return unique, grouped["len"].to_numpy().astype(np.float64)
 
@@ -93,6 +94,46 @@ def standard_errors(neg_hessian_log: Array, params: Array) -> tuple[Array, bool]
     return params * np.sqrt(variances), True
 
 
+_FD_STEP = 1e-5
+
+
+def _newton_polish(
+    objective: Callable[[Array], float],
+    gradient: Callable[[Array], Array],
+    theta: Array,
+    *,
+    analytic: bool,
+) -> Array:
+    """A few Newton steps after L-BFGS-B, which stops once progress is merely slow.
+
+    Only steps that stay inside the bounds and lower the objective are taken, so this can never
+    make a fit worse.
+    """
+    best = objective(theta)
+    for _ in range(3):
+        if np.any(np.abs(theta) >= LOG_BOUND - 1e-3):
+            break
+        if analytic:
+            hessian = hessian_from_gradient(gradient, theta, step=1e-4)
+        else:
+            hessian = numerical_hessian(objective, theta, step=1e-4)
+        try:
+            np.linalg.cholesky(hessian)
+            step = np.linalg.solve(hessian, gradient(theta))
+        except np.linalg.LinAlgError:
+            break
+        candidate = theta - step
+        if np.any(np.abs(candidate) > LOG_BOUND):
+            break
+        value = objective(candidate)
+        if not value <= best:
+            break
+        theta, best = candidate, value
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return theta
+
+
 def _json_float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -127,30 +168,39 @@ class CustomerModel:
         total = float(weights.sum())
         scale = max(total, 1.0)
 
-        def objective(theta: Array) -> tuple[float, Array] | float:
+        def penalised(theta: Array) -> float:
             params = np.exp(theta)
             rows = self._log_likelihood_rows(params, *data)
             value = -float(weights @ rows) / scale + self.penalizer * float(params @ params)
-            if not math.isfinite(value):
-                value = 1e300
+            return value if math.isfinite(value) else 1e300
+
+        def gradient(theta: Array) -> Array:
+            params = np.exp(theta)
             if self._gradient_rows is None:
-                return value
+                # Central differences: forward ones are too noisy to pin flat directions (such
+                # as Pareto/NBD's beta) down to the published three decimals.
+                steps = np.eye(theta.size) * _FD_STEP
+                return np.array(
+                    [(penalised(theta + e) - penalised(theta - e)) / (2 * _FD_STEP) for e in steps]
+                )
             grad_rows = self._gradient_rows(params, *data)
             grad = -(grad_rows @ weights) / scale + 2.0 * self.penalizer * params
             # Chain rule to log-parameters.
             grad = grad * params
-            if not np.all(np.isfinite(grad)):
-                grad = np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
-            return value, grad
+            return np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
+
+        def objective(theta: Array) -> tuple[float, Array]:
+            return penalised(theta), gradient(theta)
 
         start = np.log(self._initial_params(*data, weights=weights))
         start = np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1)
-        use_jac = self._gradient_rows is not None
         bounds = [(-LOG_BOUND, LOG_BOUND)] * start.size
         options = {"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-9}
-        result = minimize(objective, start, jac=use_jac, method="L-BFGS-B", bounds=bounds,
+        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
                           options=options)
-        theta = result.x
+        theta = _newton_polish(
+            penalised, gradient, result.x, analytic=self._gradient_rows is not None
+        )
         params = np.exp(theta)
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
         self.log_likelihood_ = float(weights @ self._log_likelihood_rows(params, *data))
@@ -161,7 +211,7 @@ class CustomerModel:
         def total_ll(t: Array) -> float:
             return float(weights @ self._log_likelihood_rows(np.exp(t), *data))
 
-        if use_jac:
+        if self._gradient_rows is not None:
             def total_grad(t: Array) -> Array:
                 p = np.exp(t)
                 return (self._gradient_rows(p, *data) @ weights) * p
