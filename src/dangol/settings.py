@@ -93,6 +93,8 @@ def _database() -> dict:
                 ),
                 "transaction_mode": "IMMEDIATE",
             },
+            # Tests run on a real file, not the in-memory database, like a shop's laptop.
+            "TEST": {"NAME": str(DATA_DIR / "test-dangol.sqlite3")},
         }
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -133,6 +135,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve static files straight from the installed apps: no collectstatic step for the demo.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

@@ -42,7 +42,11 @@ def unauthorized(request, exc):
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
     return _error(
-        request, 422, "invalid_input", "입력이 올바르지 않습니다 / Invalid input.", {"errors": exc.errors}
+        request,
+        422,
+        "invalid_input",
+        "입력이 올바르지 않습니다 / Invalid input.",
+        {"errors": exc.errors},
     )
 
 

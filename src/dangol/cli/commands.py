@@ -105,7 +105,9 @@ def _seed(*, slug: str, customers: int, months: int, seed: int, end) -> None:
                 tasks[stage] = progress.add_task(labels.get(stage, stage), total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        demo_shop_seed(slug=slug, customers=customers, months=months, seed=seed, end=end, progress=report)
+        demo_shop_seed(
+            slug=slug, customers=customers, months=months, seed=seed, end=end, progress=report
+        )
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
@@ -248,7 +250,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
         except (redis.RedisError, OSError) as exc:
             raise UserError(
-                f"Redis에 연결할 수 없습니다 ({settings.REDIS_URL}). DANGOL_REDIS_URL을 확인하세요.",
+                f"Redis에 연결할 수 없습니다 ({settings.REDIS_URL}). "
+                "DANGOL_REDIS_URL을 확인하세요.",
                 f"Cannot reach Redis at {settings.REDIS_URL} ({exc}). Check DANGOL_REDIS_URL.",
             ) from exc
     call_command("run_huey", workers=args.workers)

@@ -15,8 +15,16 @@ class ShopScopedAdmin(admin.ModelAdmin):
         shop = getattr(request, "shop", None)
         return qs.filter(shop=shop) if shop is not None else qs.none()
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
+    def _is_member(self, request: HttpRequest) -> bool:
         return request.user.is_superuser or getattr(request, "shop", None) is not None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not self._is_member(request):
+            return False
+        return obj is None or request.user.is_superuser or obj.shop_id == request.shop.pk
 
 
 class ReadOnlyScopedAdmin(ShopScopedAdmin):

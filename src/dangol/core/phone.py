@@ -22,7 +22,9 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
             f"전화번호 형식이 아닙니다: {text!r} / Not a phone number: {text!r}"
         ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"유효하지 않은 전화번호입니다: {text!r} / Invalid phone number: {text!r}")
+        raise InvalidPhone(
+            f"유효하지 않은 전화번호입니다: {text!r} / Invalid phone number: {text!r}"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -67,6 +67,18 @@ class ShopScopedManager(models.Manager.from_queryset(ShopScopedQuerySet)):  # ty
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(shop_id=current_shop_id())
 
+    def for_shop(self, shop: Any) -> models.QuerySet:
+        """Rows of an explicitly given shop (selectors, tasks, commands).
+
+        Works without a scope, but refuses a shop other than the one in scope, so a request
+        for shop A can never read shop B even through an explicit argument.
+        """
+        shop_id = shop if isinstance(shop, int) else shop.pk
+        in_scope = _current_shop_id.get()
+        if in_scope is not None and in_scope != shop_id:
+            raise NoShopInScope(f"Shop {shop_id} requested while shop {in_scope} is in scope.")
+        return super().get_queryset().filter(shop_id=shop_id)
+
 
 class ShopScopedModel(models.Model):
     """Abstract base of every tenant table.
@@ -78,7 +90,7 @@ class ShopScopedModel(models.Model):
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
 
     objects = ShopScopedManager()
-    unscoped = models.Manager()
+    unscoped = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         abstract = True

@@ -14,7 +14,7 @@ from dangol.shops.models import Shop
 
 
 def customer_queryset(*, shop: Shop) -> QuerySet[Customer]:
-    return Customer.objects.filter(shop=shop, merged_into__isnull=True)
+    return Customer.objects.for_shop(shop).filter(merged_into__isnull=True)
 
 
 def customer_search(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
@@ -51,7 +51,9 @@ def customer_list(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
 
 
 def customer_get(*, shop: Shop, customer_id: int) -> Customer:
-    return get_object_or_404(customer_queryset(shop=shop).select_related("home_store"), pk=customer_id)
+    return get_object_or_404(
+        customer_queryset(shop=shop).select_related("home_store"), pk=customer_id
+    )
 
 
 def customer_find_by_phone(*, shop: Shop, phone: str) -> Customer | None:
@@ -71,8 +73,10 @@ class ConsentState:
 def consent_current(*, customer: Customer) -> list[ConsentState]:
     """The consent in force per kind: the latest event wins; no event means not granted."""
     latest: dict[str, ConsentEvent] = {}
-    events = ConsentEvent.objects.filter(shop_id=customer.shop_id, customer=customer).order_by(
-        "occurred_at", "pk"
+    events = (
+        ConsentEvent.objects.for_shop(customer.shop_id)
+        .filter(customer=customer)
+        .order_by("occurred_at", "pk")
     )
     for event in events:
         latest[event.kind] = event

@@ -19,7 +19,12 @@ from dangol.customers.services import (
 )
 from dangol.demo.generator import DemoDataset, generate_demo, ground_truth_json
 from dangol.sales.models import Product, PurchaseSource
-from dangol.sales.services import LineInput, PurchaseInput, product_bulk_create, purchase_bulk_create
+from dangol.sales.services import (
+    LineInput,
+    PurchaseInput,
+    product_bulk_create,
+    purchase_bulk_create,
+)
 from dangol.shops.models import Shop
 from dangol.shops.services import shop_create, store_create
 
@@ -42,13 +47,22 @@ def demo_dataset_load(*, dataset: DemoDataset, slug: str, progress: Progress | N
         optout_080=dataset.optout_080,
         sender_numbers=list(dataset.sender_numbers),
     )
-    stores = {s.code: store_create(shop=shop, code=s.code, name=s.name, address=s.address) for s in dataset.stores}
+    stores = {
+        s.code: store_create(shop=shop, code=s.code, name=s.name, address=s.address)
+        for s in dataset.stores
+    }
     products = {
         p.sku: p
         for p in product_bulk_create(
             shop=shop,
             products=[
-                Product(sku=p.sku, name=p.name, category=p.category, price=p.price, unit_cost=p.unit_cost)
+                Product(
+                    sku=p.sku,
+                    name=p.name,
+                    category=p.category,
+                    price=p.price,
+                    unit_cost=p.unit_cost,
+                )
                 for p in dataset.products
             ],
         )
@@ -118,7 +132,9 @@ def demo_dataset_load(*, dataset: DemoDataset, slug: str, progress: Progress | N
         report("purchases", min(start + chunk, len(rows)), len(rows))
     path = ground_truth_path(slug=slug)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(ground_truth_json(dataset), ensure_ascii=False, indent=1, default=str))
+    path.write_text(
+        json.dumps(ground_truth_json(dataset), ensure_ascii=False, indent=1, default=str)
+    )
     return shop
 
 

@@ -70,7 +70,9 @@ class Purchase(ShopScopedModel):
             models.UniqueConstraint(
                 fields=["shop", "source", "external_id"], name="purchase_unique_external_id"
             ),
-            models.CheckConstraint(condition=models.Q(discount__gte=0), name="purchase_discount_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0), name="purchase_discount_gte_0"
+            ),
         ]
         indexes = [
             models.Index(fields=["shop", "occurred_at"]),

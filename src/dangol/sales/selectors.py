@@ -24,7 +24,7 @@ class HomeKpis:
 
 
 def paid_purchases(*, shop: Shop) -> QuerySet[Purchase]:
-    return Purchase.objects.filter(shop=shop, status=PurchaseStatus.PAID)
+    return Purchase.objects.for_shop(shop).filter(status=PurchaseStatus.PAID)
 
 
 def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
@@ -52,7 +52,7 @@ def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
         .order_by("week")
     )
     return HomeKpis(
-        customers=Customer.objects.filter(shop=shop, merged_into__isnull=True).count(),
+        customers=Customer.objects.for_shop(shop).filter(merged_into__isnull=True).count(),
         visits_30d=stats["visits"] or 0,
         active_customers_30d=active,
         returning_customers_30d=returning,
@@ -63,9 +63,10 @@ def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
 
 
 def purchase_timeline(*, shop: Shop, customer: Customer, limit: int = 100) -> list[Purchase]:
-    lines = PurchaseLine.objects.filter(shop=shop).order_by("pk")
+    lines = PurchaseLine.objects.for_shop(shop).order_by("pk")
     return list(
-        Purchase.objects.filter(shop=shop, customer=customer)
+        Purchase.objects.for_shop(shop)
+        .filter(customer=customer)
         .select_related("store")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("-occurred_at")[:limit]

@@ -4,4 +4,7 @@ from django.http import HttpRequest
 
 
 def shop(request: HttpRequest) -> dict:
-    return {"shop": getattr(request, "shop", None), "membership": getattr(request, "membership", None)}
+    return {
+        "shop": getattr(request, "shop", None),
+        "membership": getattr(request, "membership", None),
+    }

@@ -95,7 +95,9 @@ def customers(request: HttpRequest) -> HttpResponse:
         for c in page.object_list
     ]
     context = {"form": form, "page": page, "rows": rows, "query": query, "nav": "customers"}
-    template = "web/_customer_rows.html" if request.headers.get("HX-Request") else "web/customers.html"
+    template = (
+        "web/_customer_rows.html" if request.headers.get("HX-Request") else "web/customers.html"
+    )
     return render(request, template, context)
 
 
@@ -103,7 +105,9 @@ def customers(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get(shop=request.shop, customer_id=customer_id)
     purchases = purchase_timeline(shop=request.shop, customer=customer)
-    phone = format_phone(customer.phone) if _can_see_full_phone(request) else mask_phone(customer.phone)
+    phone = (
+        format_phone(customer.phone) if _can_see_full_phone(request) else mask_phone(customer.phone)
+    )
     paid = [p for p in purchases if p.status == "paid"]
     return render(
         request,

@@ -1,0 +1,152 @@
+"""Tenancy fails closed: no scope, no rows; another shop's ids give 404/403 everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
+from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
+from dangol.sales.models import Product, Purchase, PurchaseLine
+from dangol.shops.models import Membership, Store
+
+SCOPED_MODELS = [
+    Store,
+    Membership,
+    Customer,
+    CustomerIdentity,
+    ConsentEvent,
+    Product,
+    Purchase,
+    PurchaseLine,
+]
+
+
+def test_every_tenant_table_is_shop_scoped():
+    tenant_models = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"shops", "customers", "sales"} and m.__name__ != "Shop"
+    ]
+    assert set(tenant_models) == set(SCOPED_MODELS)
+    for model in tenant_models:
+        assert issubclass(model, ShopScopedModel)
+        assert model._default_manager.__class__.__name__ == "ShopScopedManager"
+
+
+@pytest.mark.parametrize("model", SCOPED_MODELS)
+def test_default_manager_raises_without_a_shop(two_shops, model):
+    with pytest.raises(NoShopInScope):
+        list(model.objects.all())
+    with pytest.raises(NoShopInScope):
+        model.objects.count()
+
+
+def test_scope_shows_only_own_rows(two_shops):
+    with shop_scope(two_shops.a.shop):
+        names = [c.name for c in Customer.objects.all()]
+        assert names == ["김민지"]
+        assert Purchase.objects.count() == 3
+        assert not Customer.objects.filter(pk=two_shops.b.customer.pk).exists()
+    with shop_scope(two_shops.b.shop):
+        assert [c.name for c in Customer.objects.all()] == ["박서준"]
+    assert Customer.unscoped.count() == 2
+
+
+def test_reverse_relations_respect_scope(two_shops):
+    customer = Customer.unscoped.get(pk=two_shops.a.customer.pk)
+    with pytest.raises(NoShopInScope):
+        list(customer.purchases.all())
+    with shop_scope(two_shops.a.shop):
+        assert customer.purchases.count() == 3
+
+
+def test_other_shops_customer_page_is_404(client, two_shops):
+    client.force_login(two_shops.b.owner)
+    response = client.get(reverse("web:customer", args=[two_shops.a.customer.pk]))
+    assert response.status_code == 404
+    own = client.get(reverse("web:customer", args=[two_shops.b.customer.pk]))
+    assert own.status_code == 200
+    assert "박서준" in own.content.decode()
+
+
+def test_other_shops_customer_never_listed(client, two_shops):
+    client.force_login(two_shops.b.owner)
+    body = client.get(reverse("web:customers")).content.decode()
+    assert "박서준" in body and "김민지" not in body
+    body = client.get(reverse("web:customers"), {"q": "2222"}).content.decode()
+    assert "김민지" not in body
+
+
+def _web_routes():
+    resolver = get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver) and getattr(pattern, "namespace", None) == "web":
+            for inner in pattern.url_patterns:
+                if isinstance(inner, URLPattern):
+                    yield inner
+
+
+def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
+    """Every web route that takes an id answers 404/403 for another shop's row."""
+    client.force_login(two_shops.b.owner)
+    foreign_ids = {"customer_id": two_shops.a.customer.pk}
+    checked = 0
+    for route in _web_routes():
+        params = set(route.pattern.converters)
+        if not params:
+            continue
+        assert params <= set(foreign_ids) | {"name"}, f"add a foreign id for {route.name}"
+        if "name" in params:
+            continue
+        url = reverse(f"web:{route.name}", kwargs={k: foreign_ids[k] for k in params})
+        assert client.get(url).status_code in (403, 404), url
+        checked += 1
+    assert checked >= 1
+
+
+def test_api_refuses_other_shops_customer(client, two_shops):
+    client.force_login(two_shops.b.owner)
+    response = client.get(f"/api/v1/customers/{two_shops.a.customer.pk}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    own = client.get(f"/api/v1/customers/{two_shops.b.customer.pk}")
+    assert own.status_code == 200
+    assert own.json()["phone_masked"] == "010-****-4444"
+
+
+def test_api_requires_login(client, two_shops):
+    response = client.get(f"/api/v1/customers/{two_shops.a.customer.pk}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_admin_hides_other_shops_rows(client, two_shops):
+    owner = two_shops.b.owner
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    listing = client.get("/admin/customers/customer/")
+    assert listing.status_code == 200
+    assert "박서준" in listing.content.decode() and "김민지" not in listing.content.decode()
+    foreign = client.get(f"/admin/customers/customer/{two_shops.a.customer.pk}/change/")
+    assert foreign.status_code in (302, 403, 404)
+    if foreign.status_code == 302:  # Django's admin redirects a missing object to the index
+        assert "/admin/" in foreign["Location"]
+    assert client.get("/admin/shops/shop/").status_code == 403
+
+
+def test_user_without_membership_is_refused(client, django_user_model, two_shops):
+    outsider = django_user_model.objects.create_user(
+        username="outsider", password="x-very-long-pass"
+    )
+    client.force_login(outsider)
+    assert client.get(reverse("web:home")).status_code == 403
+    assert client.get(reverse("web:customer", args=[two_shops.a.customer.pk])).status_code == 403
+
+
+def test_explicit_shop_cannot_cross_the_scope(two_shops):
+    assert Customer.objects.for_shop(two_shops.a.shop).count() == 1
+    with shop_scope(two_shops.b.shop), pytest.raises(NoShopInScope):
+        Customer.objects.for_shop(two_shops.a.shop)
