@@ -82,11 +82,16 @@ def _zipf(n: int) -> np.ndarray:
 
 
 def unique_phones(rng: np.random.Generator, n: int) -> list[str]:
-    """Distinct ``010-XXXX-XXXX`` numbers; the middle block is 2000–9999 (never 0000)."""
+    """Distinct ``010-XXXX-XXXX`` numbers; the middle block is 2000–9999 (never 0000).
+
+    Middle blocks 5970–5999 are not allocated to mobiles, so phone validation rejects them.
+    """
     numbers: set[int] = set()
     out: list[int] = []
     while len(out) < n:
         for x in rng.integers(0, 8000 * 10000, size=n - len(out) + 8).tolist():
+            if 5970 <= 2000 + x // 10000 <= 5999:
+                continue
             if x not in numbers and len(out) < n:
                 numbers.add(x)
                 out.append(x)
