@@ -12,12 +12,39 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaincinv, betaln, digamma, expit, gammaln, hyp2f1, roots_legendre
 
 from .fitting import Array, TransactionModel, as_float_array
 
 # The prediction formulas divide by (a - 1); exactly at a = 1 they are 0/0 with a finite limit.
 _A_ONE_GAP = 1e-7
+# Beyond these the hypergeometric closed forms lose accuracy (tiny shops can drive a and b to
+# their bounds); quadrature over the dropout probability takes over.
+_CLOSED_FORM_MAX_A, _CLOSED_FORM_MAX_B = 100.0, 1e4
+_NODES, _WEIGHTS = roots_legendre(32)
+_UNIT_NODES, _UNIT_WEIGHTS = 0.5 * (_NODES + 1.0), 0.5 * _WEIGHTS
+
+
+def _expected_by_quadrature(
+    a: float, b_post: Array, shape: Array, base: Array, t: Array, *, survivors_only: bool = False
+) -> Array:
+    """E_p[w(p) (1 - (base / (base + p t))^shape) / p] with p ~ Beta(a, b_post).
+
+    Given the dropout probability p, a customer alive now makes (1 - e^{-lambda p t}) / p
+    purchases in expectation; averaging over lambda ~ Gamma(shape, base) gives the bracket. The
+    Beta average is taken on its quantile scale, where the integrand is smooth and bounded.
+    ``survivors_only`` weights by w(p) = 1 - p (MBG/NBD's possible dropout at the first purchase).
+    """
+    b_post, shape, base, t = np.broadcast_arrays(b_post, shape, base, t)
+    p = betaincinv(a, b_post[:, None], _UNIT_NODES[None, :])
+    ratio = t[:, None] / base[:, None]
+    limit = np.broadcast_to((shape * ratio[:, 0])[:, None], p.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = -np.expm1(-shape[:, None] * np.log1p(p * ratio)) / p
+    value = np.where(p > 1e-300, value, limit)
+    if survivors_only:
+        value = value * (1.0 - p)
+    return value @ _UNIT_WEIGHTS
 
 
 def _away_from_one(a: float) -> float:
@@ -90,9 +117,17 @@ class _BetaGeoBase(TransactionModel):
         # Euler's transformation of 2F1(r+x, b+x+k; a+b+x+k-1; z) keeps the hypergeometric term
         # near 1 even for x in the hundreds, where the textbook form overflows.
         c = a + b + x + k - 1.0
-        hyp = hyp2f1(a + b + k - 1.0 - r, a - 1.0, c, z)
-        expected = c / (a - 1.0) * (1.0 - one_minus_z ** (a - 1.0) * hyp)
-        return np.maximum(expected, 0.0) * self.conditional_probability_alive(x, t_x, age)
+        with np.errstate(all="ignore"):
+            hyp = hyp2f1(a + b + k - 1.0 - r, a - 1.0, c, z)
+            expected = c / (a - 1.0) * (1.0 - one_minus_z ** (a - 1.0) * hyp)
+        bad = ~np.isfinite(expected) | (expected < 0)
+        if a > _CLOSED_FORM_MAX_A or b > _CLOSED_FORM_MAX_B:
+            bad[:] = True
+        if bad.any():
+            expected[bad] = _expected_by_quadrature(
+                a, b + x[bad] + k, r + x[bad], alpha + age[bad], np.full(bad.sum(), t)
+            )
+        return expected * self.conditional_probability_alive(x, t_x, age)
 
     def probability_of_purchase(self, t: float, frequency: Any, recency: Any, T: Any) -> Array:
         """P(at least one purchase in (T, T + t] | x, t_x, T).
@@ -113,8 +148,14 @@ class _BetaGeoBase(TransactionModel):
         t = as_float_array(t)
         z = t / (alpha + t)
         lead = (a + b + k - 1.0) / (a - 1.0) if k == 0.0 else b / (a - 1.0)
-        hyp = hyp2f1(a + b + k - 1.0 - r, a - 1.0, a + b + k - 1.0, z)
-        return lead * (1.0 - (alpha / (alpha + t)) ** (a - 1.0) * hyp)
+        with np.errstate(all="ignore"):
+            hyp = hyp2f1(a + b + k - 1.0 - r, a - 1.0, a + b + k - 1.0, z)
+            expected = lead * (1.0 - (alpha / (alpha + t)) ** (a - 1.0) * hyp)
+        if a > _CLOSED_FORM_MAX_A or b > _CLOSED_FORM_MAX_B or not np.all(np.isfinite(expected)):
+            expected = _expected_by_quadrature(
+                a, np.array([b]), np.array([r]), np.array([alpha]), t, survivors_only=k > 0
+            )
+        return expected
 
 
 class BetaGeoModel(_BetaGeoBase):

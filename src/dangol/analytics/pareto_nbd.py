@@ -13,12 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.integrate import quad
 from scipy.special import gammaln, hyp2f1, roots_legendre
 
 from .fitting import Array, TransactionModel, as_float_array
 
 _NODES, _WEIGHTS = roots_legendre(24)
 _CHUNK = 200_000
+# scipy's 2F1 gives up (NaN) for z very near 1 with large parameters, which only happens at
+# extreme parameter values (tiny shops). Those rows are integrated directly, up to this many;
+# beyond that the point is simply rejected by the optimiser.
+_MAX_QUADRATURE_ROWS = 2_000
 
 
 def _log_hyp_term(rsx: Array, b2: Array, low: Array, high: Array, t: Array) -> Array:
@@ -36,12 +41,30 @@ def _log_a0(params: Array, x: Array, t_x: Array, age: Array) -> Array:
         low, high, b2 = beta, alpha, np.full_like(x, s + 1.0)
     else:
         low, high, b2 = alpha, beta, r + x
-    first = _log_hyp_term(rsx, b2, low, high, t_x)
-    second = _log_hyp_term(rsx, b2, low, high, age)
-    # A0 is a difference of two positive terms, first >= second; at t_x = T it is exactly 0.
-    with np.errstate(divide="ignore"):
+    with np.errstate(all="ignore"):
+        first = _log_hyp_term(rsx, b2, low, high, t_x)
+        second = _log_hyp_term(rsx, b2, low, high, age)
+        # A0 is a difference of two positive terms, first >= second; at t_x = T it is exactly 0.
         gap = np.minimum(second - first, 0.0)
-        return np.where(t_x < age, first + np.log(-np.expm1(gap)), -np.inf)
+        out = np.where(t_x < age, first + np.log(-np.expm1(gap)), -np.inf)
+    failed = np.flatnonzero(np.isnan(out))
+    if 0 < failed.size <= _MAX_QUADRATURE_ROWS:
+        for i in failed:
+            out[i] = np.log(rsx[i]) + _log_dead_integral(params, x[i], t_x[i], age[i])
+    return out
+
+
+def _log_dead_integral(params: Array, x: float, t_x: float, age: float) -> float:
+    """log of the integral over t_x < u < T of (alpha+u)^-(r+x) (beta+u)^-(s+1) (A0 / (r+s+x))."""
+    r, alpha, s, beta = params
+
+    def log_density(u: float) -> float:
+        return -(r + x) * np.log(alpha + u) - (s + 1.0) * np.log(beta + u)
+
+    # Scaled by the integrand's value at t_x, its maximum, so that nothing underflows.
+    peak = log_density(t_x)
+    value, _ = quad(lambda u: np.exp(log_density(u) - peak), t_x, age, epsrel=1e-10, limit=200)
+    return float(peak + np.log(value)) if value > 0 else -np.inf
 
 
 def _growth_factor(shape_minus_one: float, log_ratio: Array) -> Array:
@@ -67,7 +90,8 @@ class ParetoNBDModel(TransactionModel):
         r, alpha, s, beta = params
         lead = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive_term, dead_term = self._log_parts(params, x, t_x, age)
-        return lead + np.logaddexp(alive_term, dead_term)
+        with np.errstate(invalid="ignore"):
+            return lead + np.logaddexp(alive_term, dead_term)
 
     # -- predictions ------------------------------------------------------------------------
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Array:

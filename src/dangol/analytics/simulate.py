@@ -22,7 +22,7 @@ def _ages(rng: np.random.Generator, n: int, T: float | tuple[float, float]) -> A
 def _last_of(rng: np.random.Generator, kept: Array, total: Array, window: Array) -> Array:
     """Time of the ``kept``-th of ``total`` uniform events in [0, window] (0 when kept = 0)."""
     safe_kept = np.maximum(kept, 1)
-    times = window * rng.beta(safe_kept, total - safe_kept + 1)
+    times = window * rng.beta(safe_kept, np.maximum(total - safe_kept + 1, 1))
     return np.where(kept > 0, times, 0.0)
 
 
