@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -87,7 +87,7 @@ def _walk_ins(rng: np.random.Generator, tl: Timeline, n: int) -> dict[str, np.nd
 
 
 def _discounts(rng: np.random.Generator, subtotal: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """A few percent of sales carry a discount: 10 % membership, 1,000원 coupon, free stamp drink."""
+    """A few percent of sales are discounted: 10 % membership, 1,000원 coupon, stamp drink."""
     n = subtotal.size
     has = rng.random(n) < DISCOUNT_RATE
     kind = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
@@ -115,7 +115,7 @@ def generate_demo(
         raise ValueError("months must be >= 1")
     if isinstance(end, datetime) or not isinstance(end, date):
         raise TypeError("end must be a datetime.date")
-    start = shift_months(end, -months) + timedelta(days=1)
+    start = shift_months(end + timedelta(days=1), -months)
     tl = Timeline.build(start, end)
     habit_rng, walkin_rng, basket_rng, people_rng = _root_rng(seed).spawn(4)
 
@@ -123,7 +123,7 @@ def generate_demo(
     patterns = _allocate_patterns(customers, habit_rng, tl)
     plans, cols = plant_habits(patterns, habit_rng, tl, progress)
     n_known = cols["day"].size
-    n_walk = int(round(n_known * WALK_IN_SHARE / (1 - WALK_IN_SHARE)))
+    n_walk = round(n_known * WALK_IN_SHARE / (1 - WALK_IN_SHARE))
     walk = _walk_ins(walkin_rng, tl, n_walk)
     cols = {k: np.concatenate([cols[k], walk[k]]) for k in cols}
     n = cols["day"].size
@@ -190,7 +190,7 @@ def generate_demo(
     last_idx[customer[idx_known]] = idx_known
     people = PeopleFactory(people_rng, end)
     phones = unique_phones(people_rng, customers)
-    end_at = datetime(end.year, end.month, end.day, 22, 0, tzinfo=KST).astimezone(timezone.utc)
+    end_at = datetime(end.year, end.month, end.day, 22, 0, tzinfo=KST).astimezone(UTC)
     out_customers = []
     gt_customers: dict[str, dict] = {}
     gt_patterns: dict[str, list[str]] = {p: [] for p in PATTERNS}

@@ -98,7 +98,7 @@ def allocate_patterns(n: int, rng: np.random.Generator, tl: Timeline) -> list[st
     raw = shares * n
     counts = np.floor(raw).astype(int)
     order = np.argsort(-(raw - counts), kind="stable")
-    short = int(round(shares.sum() * n)) - counts.sum()
+    short = round(shares.sum() * n) - counts.sum()
     counts[order[: max(short, 0)]] += 1
     labels: list[str] = []
     for name, c in zip(PATTERN_SHARES, counts, strict=True):
@@ -145,7 +145,7 @@ def _minutes(rng, n: int, base: float, sd: float, lo: int = OPEN_MINUTE,
 
 
 def _fav_time(rng, store: int, lo_hour: int = 8, hi_hour: int = 21) -> tuple[int, float]:
-    mask = (_HOURS >= lo_hour) & (_HOURS <= hi_hour)
+    mask = (lo_hour <= _HOURS) & (hi_hour >= _HOURS)
     w = _HOUR_WEIGHTS[store] * mask
     hour = int(rng.choice(_HOURS, p=w / w.sum()))
     return hour, hour * 60 + float(rng.uniform(12, 48))
@@ -221,7 +221,8 @@ class HabitPlanter:
             meets = rng.random(weeks.size) >= 0.06  # the group skips a week now and then
             meets[-5:] = True
             open_groups = [{
-                "id": len(self.groups), "hour": hour, "minute": hour * 60 + int(rng.integers(0, 31)),
+                "id": len(self.groups), "hour": hour,
+                "minute": hour * 60 + int(rng.integers(0, 31)),
                 "store": store, "size": int(rng.integers(4, 9)), "members": [], "meets": meets,
             }]
             self.groups.append(open_groups[0])
@@ -354,10 +355,17 @@ class HabitPlanter:
         plan.favourite_weekday = int(rng.choice(7, p=_WEEKDAY_WEIGHTS / _WEEKDAY_WEIGHTS.sum()))
         plan.favourite_hour, base = _fav_time(rng, plan.home_store)
         latest_churn = self.last - LAPSE_MIN_DAYS
-        churn = int(rng.integers(HISTORY_DAYS + 7, latest_churn + 1))
-        first = _join_day(rng, churn - HISTORY_DAYS - 7)
-        days = _occurrences(self.tl, first, plan.favourite_weekday, step, churn)
-        days = days[_attend(rng, days.size, 0.12, min(3, days.size))]
+        history = max(HISTORY_DAYS, 6 * step)
+        if latest_churn < history + 7:
+            step, history = 7, HISTORY_DAYS
+            plan.planted_gap_days = step
+        for _attempt in range(6):  # a history that is not only in summer (that is seasonal)
+            churn = int(rng.integers(history + 7, latest_churn + 1))
+            first = _join_day(rng, churn - history - 7)
+            days = _occurrences(self.tl, first, plan.favourite_weekday, step, churn)
+            days = days[_attend(rng, days.size, 0.12, min(3, days.size))]
+            if days.size and not self.tl.summer[days].all():
+                break
         if days.size == 0:
             days = np.array([first])
         plan.churn_day = int(days[-1]) + 1
@@ -416,10 +424,11 @@ class HabitPlanter:
 
     def occasional(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
-        gap = float(rng.uniform(10, 35))
+        gap = float(rng.uniform(14, 40))
         plan.planted_gap_days = round(gap, 1)
         first = _join_day(rng, self.tl.n_days - 30)
-        t = first + np.concatenate([[0.0], np.cumsum(rng.exponential(gap, self.tl.n_days // 5 + 5))])
+        gaps = rng.exponential(gap, self.tl.n_days // 5 + 5)
+        t = first + np.concatenate([[0.0], np.cumsum(gaps)])
         days = np.rint(t).astype(np.int64)
         days = days[days <= self.last]
         if days[-1] < self.last - 44:  # still an active customer

@@ -26,13 +26,14 @@ class MenuItem:
     popularity: float  # relative weight in an ordinary basket
     months: tuple[int, ...] = ()  # sold only in these months (empty = all year)
     summer_boost: float = 1.0  # demand multiplier in June–August
+    winter_boost: float = 1.0  # demand multiplier in December–February
     morning_boost: float = 1.0  # before 11:00
     afternoon_boost: float = 1.0  # 14:00–18:00
     family_boost: float = 1.0  # weekend family baskets
 
 
 def _p(sku: str, name: str, category: str, price: int, cost_share: float) -> DemoProduct:
-    return DemoProduct(sku, name, category, price, int(round(price * cost_share / 10.0)) * 10)
+    return DemoProduct(sku, name, category, price, round(price * cost_share / 10.0) * 10)
 
 
 _SUMMER = (6, 7, 8)
@@ -40,12 +41,14 @@ _WINTER = (11, 12, 1, 2)
 _STRAWBERRY = (12, 1, 2, 3, 4)
 
 MENU: tuple[MenuItem, ...] = (
-    MenuItem(_p("CF-AMR-H", "아메리카노", "커피", 4500, 0.22), 14.0, summer_boost=0.5,
-             morning_boost=1.4),
+    MenuItem(_p("CF-AMR-H", "아메리카노", "커피", 4500, 0.22), 14.0, summer_boost=0.4,
+             winter_boost=1.4, morning_boost=1.4),
     MenuItem(_p("CF-AMR-I", "아이스 아메리카노", "커피", 4500, 0.23), 16.0, summer_boost=1.8,
-             morning_boost=1.4),
-    MenuItem(_p("CF-LAT", "카페라떼", "커피", 5000, 0.28), 8.0, morning_boost=1.2),
-    MenuItem(_p("CF-LAT-I", "아이스 카페라떼", "커피", 5000, 0.29), 6.0, summer_boost=1.7),
+             winter_boost=0.6, morning_boost=1.4),
+    MenuItem(_p("CF-LAT", "카페라떼", "커피", 5000, 0.28), 8.0, summer_boost=0.5,
+             winter_boost=1.3, morning_boost=1.2),
+    MenuItem(_p("CF-LAT-I", "아이스 카페라떼", "커피", 5000, 0.29), 6.0, summer_boost=1.7,
+             winter_boost=0.6),
     MenuItem(_p("CF-VAN", "바닐라라떼", "커피", 5500, 0.30), 5.0),
     MenuItem(_p("CF-CAR", "카라멜 마키아토", "커피", 5800, 0.31), 3.0),
     MenuItem(_p("CF-CAP", "카푸치노", "커피", 5000, 0.27), 2.5, summer_boost=0.6),
@@ -72,7 +75,6 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem(_p("BK-CRO", "버터 크루아상", "베이커리", 4200, 0.36), 2.5, morning_boost=2.5),
     MenuItem(_p("BK-SLT", "소금빵", "베이커리", 3500, 0.32), 3.5, morning_boost=2.5,
              family_boost=1.5),
-    MenuItem(_p("BK-SCN", "플레인 스콘", "베이커리", 3800, 0.30), 1.2, morning_boost=2.0),
     MenuItem(_p("BK-BAG", "크림치즈 베이글", "베이커리", 4500, 0.37), 2.0, morning_boost=3.0),
     MenuItem(_p("BK-FIN", "휘낭시에", "베이커리", 3000, 0.33), 1.5, afternoon_boost=1.3),
     MenuItem(_p("SN-BNG", "인절미 빙수", "시즌", 11000, 0.30), 3.0, months=_SUMMER,
@@ -115,6 +117,7 @@ def weight_table() -> np.ndarray:
             if item.months and month not in item.months:
                 continue
             w = item.popularity * (item.summer_boost if month in _SUMMER else 1.0)
+            w *= item.winter_boost if month in (12, 1, 2) else 1.0
             for part in range(N_DAYPARTS):
                 wp = w
                 if part == 0:
@@ -136,6 +139,8 @@ _SLOTS = {  # basket kind -> (item counts, probabilities)
 }
 _SUMMER_TREATS = ("SN-BNG", "SN-MNG", "SN-WML", "CF-AMR-I", "NC-LEM", "CF-CLD")
 SUMMER_TREAT_ITEMS = np.array([SKUS.index(s) for s in _SUMMER_TREATS])
+_TWINS = ((SKUS.index("CF-AMR-H"), SKUS.index("CF-AMR-I")),
+          (SKUS.index("CF-LAT"), SKUS.index("CF-LAT-I")))
 FAVOURITE_DRINKS = np.array([i for i in DRINK_INDEX if not MENU[i].months])
 
 
@@ -177,6 +182,12 @@ def build_baskets(
     fav = favourite[purchase]
     use_fav = first & (fav >= 0) & (rng.random(purchase.size) < 0.6)
     item = np.where(use_fav, fav, item)
+    # regulars switch their favourite to the iced (summer) or hot (winter) twin
+    m = month[purchase]
+    for hot, iced in _TWINS:
+        to_iced = use_fav & (item == hot) & np.isin(m, _SUMMER) & (rng.random(item.size) < 0.6)
+        to_hot = use_fav & (item == iced) & np.isin(m, (12, 1, 2)) & (rng.random(item.size) < 0.4)
+        item = np.where(to_iced, iced, np.where(to_hot, hot, item))
     treat = first & (kind[purchase] == 3) & (rng.random(purchase.size) < 0.75)
     treat &= np.isin(month[purchase], _SUMMER)
     item = np.where(treat, rng.choice(SUMMER_TREAT_ITEMS, size=purchase.size), item)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 
 import numpy as np
@@ -83,6 +83,6 @@ class Timeline:
     def to_utc(self, day_index: np.ndarray, second_of_day: np.ndarray) -> list[datetime]:
         """Aware UTC datetimes for local (day index, second of day) pairs."""
         base = datetime(self.start.year, self.start.month, self.start.day, tzinfo=KST)
-        base_utc = base.astimezone(timezone.utc)
+        base_utc = base.astimezone(UTC)
         offsets = day_index.astype(np.int64) * 86400 + second_of_day.astype(np.int64)
         return [base_utc + timedelta(seconds=int(s)) for s in offsets.tolist()]
