@@ -34,7 +34,7 @@ serve: install
 	$(VENV)/bin/dangol serve
 
 lint: install-test
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
 test: install-test

@@ -6,7 +6,7 @@ VENV=${VENV:-.venv}
 bash scripts/test-deps.sh
 
 echo "== lint =="
-"$VENV/bin/ruff" check src tests benchmarks
+"$VENV/bin/ruff" check .
 "$VENV/bin/lint-imports"
 
 work=$(mktemp -d)
