@@ -10,16 +10,18 @@ import sys
 from pathlib import Path
 
 
+def _clean_env(env: dict[str, str]) -> dict[str, str]:
+    """The test's own environment minus database/queue settings, plus the given ones."""
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DANGOL_REDIS_URL"}}
+    return {**base, **env}
+
+
 def run_dangol(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:
-    full_env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DANGOL_REDIS_URL"}
-    }
-    full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "dangol.cli.main", *args],
         capture_output=True,
         text=True,
-        env=full_env,
+        env=_clean_env(env),
         timeout=timeout,
     )
 
@@ -99,3 +101,25 @@ def test_seed_demo_rejects_bad_arguments(tmp_path):
     env = {"DANGOL_DATA_DIR": str(tmp_path)}
     _assert_clean_failure(run_dangol("seed-demo", "--customers", "0", env=env), "--customers")
     _assert_clean_failure(run_dangol("seed-demo", "--end", "2025-13-40", env=env), "--end")
+
+
+def _huey_class(env: dict[str, str]) -> str:
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dangol.settings');"
+        "django.setup(); from huey.contrib.djhuey import HUEY; print(type(HUEY).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_env(env),
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_jobs_run_on_sqlite_by_default_and_on_redis_when_configured(tmp_path):
+    assert _huey_class({"DANGOL_DATA_DIR": str(tmp_path)}) == "SqliteHuey"
+    redis_env = {"DANGOL_DATA_DIR": str(tmp_path), "DANGOL_REDIS_URL": "redis://127.0.0.1:6399/0"}
+    assert _huey_class(redis_env) == "RedisHuey"

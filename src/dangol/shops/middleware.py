@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from dangol.core.tenancy import _current_shop_id
+from dangol.shops.selectors import membership_for_request
 
 SESSION_SHOP_KEY = "dangol_shop_id"
 
@@ -16,9 +17,6 @@ class ShopScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Imported here: the middleware module is loaded before the app registry is ready.
-        from dangol.shops.selectors import membership_for_request
-
         request.shop = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
