@@ -326,22 +326,24 @@ class HabitPlanter:
         plan.planted_gap_days = round(gap, 1)
         plan.favourite_hour, base = _fav_time(rng, plan.home_store, 12, 20)
         first = int(rng.choice(summer_days))
-        first_year = self.tl.day(first).year
+        years = self.tl.year[summer_days]
+        first_year = int(self.tl.year[first])
         all_days = [np.array([first])]
-        for year in sorted({self.tl.day(d).year for d in summer_days}):
-            if year < first_year:
-                continue
-            in_year = summer_days[[self.tl.day(d).year == year for d in summer_days]]
-            lo = first if year == first_year else int(in_year[0])
-            if year != first_year:
-                if rng.random() >= 0.85:
-                    continue
-                lo += int(rng.integers(0, 21))
+        for year in np.unique(years[years >= first_year]).tolist():
+            in_year = summer_days[years == year]
             span_end = int(in_year[-1])
-            t = lo + np.cumsum(rng.exponential(gap, size=int((span_end - lo) / gap * 3) + 3))
-            ds = np.rint(t).astype(np.int64)
-            ds = ds[ds <= span_end]
-            all_days.append(ds if year == first_year else np.append(lo, ds))
+            if year == first_year:
+                lo = first
+            else:
+                if rng.random() >= 0.85:  # most come back the next summer
+                    continue
+                lo = int(in_year[0]) + int(rng.integers(0, 21))
+                if lo > span_end:
+                    continue
+                all_days.append(np.array([lo]))
+            n_draws = int((span_end - lo) / gap * 3) + 3
+            ds = np.rint(lo + np.cumsum(rng.exponential(gap, size=n_draws))).astype(np.int64)
+            all_days.append(ds[ds <= span_end])
         days = np.unique(np.concatenate(all_days))
         days = days[self.tl.summer[days]]
         kind = np.where(rng.random(days.size) < 0.7, SUMMER_TREAT, NORMAL)

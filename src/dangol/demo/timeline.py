@@ -56,6 +56,7 @@ class Timeline:
     n_days: int
     weekday: np.ndarray  # 0=Mon per day index
     month: np.ndarray  # 1..12 per day index
+    year: np.ndarray  # calendar year per day index
     closed: np.ndarray  # bool: Seollal / Chuseok
     holiday: np.ndarray  # bool: public holiday (offices closed)
     summer: np.ndarray  # bool: June–August
@@ -66,13 +67,14 @@ class Timeline:
         days = [start + timedelta(days=i) for i in range(n_days)]
         weekday = np.array([d.weekday() for d in days], dtype=np.int64)
         month = np.array([d.month for d in days], dtype=np.int64)
+        year = np.array([d.year for d in days], dtype=np.int64)
         years = tuple(range(start.year, end.year + 1))
         festivals = {d for y in years for d in lunar_festival_days(y)}
         hols = public_holidays(years)
         closed = np.array([d in festivals for d in days], dtype=bool)
         holiday = np.array([d in hols for d in days], dtype=bool)
         summer = np.isin(month, SUMMER_MONTHS)
-        return cls(start, end, n_days, weekday, month, closed, holiday, summer)
+        return cls(start, end, n_days, weekday, month, year, closed, holiday, summer)
 
     def day(self, index: int) -> date:
         return self.start + timedelta(days=int(index))
