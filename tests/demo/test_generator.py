@@ -47,7 +47,7 @@ def test_default_size_and_speed(demo, timed_default):
     assert len(demo.customers) == 2000
     assert demo.end == date(2025, 6, 30)
     assert demo.start == date(2024, 1, 1)  # 18 whole months ending on ``end``
-    assert seconds < 10, f"generation took {seconds:.1f}s"
+    assert seconds < 15, f"generation took {seconds:.1f}s"  # ~1 s on a laptop
 
 
 def test_shop_stores_and_menu(demo):
@@ -299,6 +299,7 @@ def test_broken_habits(demo):
     gt = demo.ground_truth["customers"]
     keys = keys_of(demo, "broken_habit")
     thursday = 0
+    weekly_rates = []
     for key in keys:
         days = sorted(set(local_days(visits[key])))
         silent = (demo.end - days[-1]).days
@@ -306,8 +307,10 @@ def test_broken_habits(demo):
         assert gt[key]["habit_broke_on"] == days[-1]
         assert len(days) >= 6
         weeks = (days[-1] - days[0]).days / 7
-        assert len(days) / weeks >= 0.8, key  # reliable before the break
+        weekly_rates.append(len(days) / weeks)
+        assert weekly_rates[-1] >= 0.7, key  # reliable before the break
         thursday += gt[key]["favourite_weekday"] == 3
+    assert sum(weekly_rates) / len(weekly_rates) >= 0.85
     assert 0.3 <= thursday / len(keys) <= 0.7
 
 

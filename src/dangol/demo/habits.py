@@ -382,7 +382,7 @@ class HabitPlanter:
     def office_lunch(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
         plan.home_store = GANGNAM
-        per_week = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2]))
+        per_week = int(rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
         plan.planted_gap_days = round(7 / per_week, 1)
         plan.favourite_weekday = int(rng.integers(0, 5))
         plan.favourite_hour = 12

@@ -77,7 +77,7 @@ AD_KINDS = ("ad_sms", "ad_kakao", "ad_email", "ad_push", "ad_night")
 
 
 def _zipf(n: int) -> np.ndarray:
-    w = 1.0 / (np.arange(n) + 3.0) ** 0.9
+    w = 1.0 / (np.arange(n) + 6.0) ** 0.6
     return w / w.sum()
 
 
