@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from dangol.cli import analyze
 from dangol.cli.errors import UserError
 
 DEMO_SLUG = "demo"
@@ -15,6 +16,8 @@ DEMO_USERNAME = "owner"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    analyze.register(sub)
+
     p = sub.add_parser("migrate", help="데이터베이스 준비 / create or upgrade the database")
     p.set_defaults(handler=cmd_migrate)
 

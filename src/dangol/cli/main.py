@@ -40,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        _setup_django()
+        if getattr(args, "needs_django", True):
+            _setup_django()
         return int(args.handler(args) or 0)
     except (ConfigError, UserError) as exc:
         _print_error(exc.ko, exc.en)
