@@ -51,42 +51,82 @@ def _away_from_one(a: float) -> float:
     return a if abs(a - 1.0) > _A_ONE_GAP else 1.0 + np.copysign(_A_ONE_GAP, a - 1.0 or 1.0)
 
 
+class _Levels:
+    """Distinct values of a column and each row's position among them.
+
+    Special functions then run once per distinct value (a few hundred in a shop's data, where
+    times are whole days) instead of once per row, which dominates the cost of a fit.
+    """
+
+    def __init__(self, values: Array):
+        self.values, self.index = np.unique(values, return_inverse=True)
+
+    def map(self, function: Any) -> Array:
+        return np.asarray(function(self.values), dtype=np.float64)[self.index]
+
+
 class _BetaGeoBase(TransactionModel):
     param_names = ("r", "alpha", "a", "b")
     # Offset of the dropout opportunities: BG/NBD has x - 1 chances to have dropped out before
     # t_x, MBG/NBD has x (it can drop out right after the first purchase too).
     _offset = 0.0
 
-    def _parts(self, params: Array, x: Array, t_x: Array, age: Array) -> tuple[Array, ...]:
+    def _levels(self, x: Array, t_x: Array, age: Array) -> tuple[_Levels, _Levels, _Levels]:
+        # One-slot memo keyed on array identity: the optimiser passes the same arrays each call.
+        cache = self.__dict__.get("_levels_cache")
+        if cache is not None and cache[0] is x and cache[1] is t_x and cache[2] is age:
+            return cache[3]
+        levels = (_Levels(x), _Levels(t_x), _Levels(age))
+        self._levels_cache = (x, t_x, age, levels)
+        return levels
+
+    def _parts(self, params: Array, x: Array, t_x: Array, age: Array) -> dict[str, Array]:
         r, alpha, a, b = params
         k = self._offset
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = gammaln(a + b) + gammaln(b + x + k) - gammaln(b) - gammaln(a + b + x + k)
-        a3 = -(r + x) * np.log(alpha + age)
+        by_x, by_tx, by_age = self._levels(x, t_x, age)
+        rx = r + x
+        log_at = by_age.map(lambda v: np.log(alpha + v))
+        log_atx = by_tx.map(lambda v: np.log(alpha + v))
+        a1 = by_x.map(lambda v: gammaln(r + v)) - gammaln(r) + r * np.log(alpha)
+        a2 = by_x.map(lambda v: gammaln(b + v + k) - gammaln(a + b + v + k))
+        a2 += gammaln(a + b) - gammaln(b)
+        a3 = -rx * log_at
         dead_possible = (x > 0) if k == 0.0 else np.ones_like(x, dtype=bool)
-        denom = np.where(dead_possible, b + x + k - 1.0, 1.0)
-        a4 = np.where(
-            dead_possible, np.log(a) - np.log(denom) - (r + x) * np.log(alpha + t_x), -np.inf
-        )
-        return a1, a2, a3, a4, dead_possible, denom
+        denom = by_x.map(lambda v: np.where((v > 0) | (k > 0), b + v + k - 1.0, 1.0))
+        a4 = np.where(dead_possible, np.log(a) - np.log(denom) - rx * log_atx, -np.inf)
+        return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "dead_possible": dead_possible,
+                "denom": denom, "log_at": log_at, "log_atx": log_atx, "levels": by_x}
 
     def _log_likelihood_rows(self, params: Array, x: Array, t_x: Array, age: Array) -> Array:
-        a1, a2, a3, a4, _, _ = self._parts(params, x, t_x, age)
-        return a1 + a2 + np.logaddexp(a3, a4)
+        p = self._parts(params, x, t_x, age)
+        return p["a1"] + p["a2"] + np.logaddexp(p["a3"], p["a4"])
 
     def _gradient_rows(self, params: Array, x: Array, t_x: Array, age: Array) -> Array:
+        return self._value_and_gradient_rows(params, x, t_x, age)[1]
+
+    def _value_and_gradient_rows(
+        self, params: Array, x: Array, t_x: Array, age: Array
+    ) -> tuple[Array, Array]:
+        """Per-row log-likelihood and its gradient from one pass over the shared terms."""
         r, alpha, a, b = params
         k = self._offset
-        _, _, a3, a4, dead_possible, denom = self._parts(params, x, t_x, age)
+        p = self._parts(params, x, t_x, age)
+        value = p["a1"] + p["a2"] + np.logaddexp(p["a3"], p["a4"])
+        by_x = p["levels"]
+        by_tx, by_age = self._levels(x, t_x, age)[1:]
         # Share of the likelihood carried by the "dropped out after t_x" branch.
-        w = np.where(dead_possible, expit(a4 - a3), 0.0)
-        log_at, log_atx = np.log(alpha + age), np.log(alpha + t_x)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - (1 - w) * log_at - w * log_atx
-        d_alpha = r / alpha - (r + x) * ((1 - w) / (alpha + age) + w / (alpha + t_x))
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + x + k)
+        w = np.where(p["dead_possible"], expit(p["a4"] - p["a3"]), 0.0)
+        d_r = (by_x.map(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha)
+               - (1 - w) * p["log_at"] - w * p["log_atx"])
+        inv_at = by_age.map(lambda v: 1.0 / (alpha + v))
+        inv_atx = by_tx.map(lambda v: 1.0 / (alpha + v))
+        d_alpha = r / alpha - (r + x) * ((1 - w) * inv_at + w * inv_atx)
+        psi_ab = digamma(a + b)
+        psi_abx = by_x.map(lambda v: digamma(a + b + v + k))
         d_a = psi_ab - psi_abx + w / a
-        d_b = psi_ab + digamma(b + x + k) - digamma(b) - psi_abx - w / denom
-        return np.vstack([d_r, d_alpha, d_a, d_b])
+        d_b = (psi_ab + by_x.map(lambda v: digamma(b + v + k)) - digamma(b) - psi_abx
+               - w / p["denom"])
+        return value, np.vstack([d_r, d_alpha, d_a, d_b])
 
     # -- predictions ------------------------------------------------------------------------
     def _log_dead_odds(self, x: Array, t_x: Array, age: Array) -> Array:

@@ -190,7 +190,16 @@ class CustomerModel:
             return np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
 
         def objective(theta: Array) -> tuple[float, Array]:
-            return penalised(theta), gradient(theta)
+            joint = getattr(self, "_value_and_gradient_rows", None)
+            if joint is None:
+                return penalised(theta), gradient(theta)
+            params = np.exp(theta)
+            rows, grad_rows = joint(params, *data)
+            value = -float(weights @ rows) / scale + self.penalizer * float(params @ params)
+            grad = (-(grad_rows @ weights) / scale + 2.0 * self.penalizer * params) * params
+            if not math.isfinite(value):
+                return 1e300, np.zeros_like(theta)
+            return value, np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
 
         start = np.log(self._initial_params(*data, weights=weights))
         start = np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1)
@@ -198,9 +207,10 @@ class CustomerModel:
         options = {"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-9}
         result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
                           options=options)
-        theta = _newton_polish(
-            penalised, gradient, result.x, analytic=self._gradient_rows is not None
-        )
+        theta = result.x
+        if self._gradient_rows is None:
+            # With finite-difference gradients L-BFGS-B stops short in flat directions.
+            theta = _newton_polish(penalised, gradient, theta, analytic=False)
         params = np.exp(theta)
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
         self.log_likelihood_ = float(weights @ self._log_likelihood_rows(params, *data))
