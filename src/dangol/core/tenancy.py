@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from django.db import models
@@ -31,6 +31,15 @@ def current_shop_id() -> int:
 
 def current_shop_id_or_none() -> int | None:
     return _current_shop_id.get()
+
+
+def activate_shop(shop_id: int | None) -> Token:
+    """Set the scope for code that cannot use a `with` block (middleware); pair with reset."""
+    return _current_shop_id.set(shop_id)
+
+
+def reset_shop(token: Token) -> None:
+    _current_shop_id.reset(token)
 
 
 @contextmanager

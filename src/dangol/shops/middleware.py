@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from dangol.core.tenancy import _current_shop_id
+from dangol.core.tenancy import activate_shop, reset_shop
 from dangol.shops.selectors import membership_for_request
 
 SESSION_SHOP_KEY = "dangol_shop_id"
@@ -27,8 +27,8 @@ class ShopScopeMiddleware:
             if membership is not None:
                 request.membership = membership  # type: ignore[attr-defined]
                 request.shop = membership.shop  # type: ignore[attr-defined]
-        token = _current_shop_id.set(request.shop.pk if request.shop else None)  # type: ignore[attr-defined]
+        token = activate_shop(request.shop.pk if request.shop else None)  # type: ignore[attr-defined]
         try:
             return self.get_response(request)
         finally:
-            _current_shop_id.reset(token)
+            reset_shop(token)
