@@ -181,5 +181,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DANGOL_LOG_LEVEL", "WARNING")},
 }
-
-__all__ = ["ConfigError"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -50,7 +51,7 @@ def data_dir() -> Path:
     return path
 
 
-def _secret_file(directory: Path, name: str, make: callable) -> str:  # type: ignore[valid-type]
+def _secret_file(directory: Path, name: str, make: Callable[[], str]) -> str:
     path = directory / name
     if path.exists():
         return path.read_text().strip()

@@ -29,10 +29,6 @@ def current_shop_id() -> int:
     return shop_id
 
 
-def current_shop_id_or_none() -> int | None:
-    return _current_shop_id.get()
-
-
 def activate_shop(shop_id: int | None) -> Token:
     """Set the scope for code that cannot use a `with` block (middleware); pair with reset."""
     return _current_shop_id.set(shop_id)
@@ -48,27 +44,14 @@ def shop_scope(shop: Any) -> Iterator[None]:
     shop_id = shop if isinstance(shop, int) else shop.pk
     if shop_id is None:
         raise NoShopInScope("Cannot scope to an unsaved shop.")
-    token = _current_shop_id.set(shop_id)
+    token = activate_shop(shop_id)
     try:
         yield
     finally:
-        _current_shop_id.reset(token)
+        reset_shop(token)
 
 
-@contextmanager
-def no_shop_scope() -> Iterator[None]:
-    token = _current_shop_id.set(None)
-    try:
-        yield
-    finally:
-        _current_shop_id.reset(token)
-
-
-class ShopScopedQuerySet(models.QuerySet):
-    pass
-
-
-class ShopScopedManager(models.Manager.from_queryset(ShopScopedQuerySet)):  # type: ignore[misc]
+class ShopScopedManager(models.Manager):
     """Default manager of tenant tables: filters to the shop in scope, raises without one."""
 
     use_in_migrations = False

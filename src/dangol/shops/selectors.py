@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dangol.shops.models import Membership, Shop, Store
+from dangol.shops.models import Membership, Shop
 
 
 def membership_for_request(
@@ -19,7 +19,3 @@ def membership_for_request(
 
 def shop_get_by_slug(*, slug: str) -> Shop | None:
     return Shop.objects.filter(slug=slug).first()
-
-
-def store_list(*, shop: Shop) -> list[Store]:
-    return list(Store.unscoped.filter(shop=shop).order_by("pk"))
