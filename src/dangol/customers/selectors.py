@@ -23,8 +23,8 @@ def customer_search(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
     query = (query or "").strip()
     if not query:
         return qs
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if len(digits) >= 9 and len(digits) >= len(query.replace("-", "").replace(" ", "")):
+    compact = "".join(ch for ch in query if ch not in "+-() ")
+    if compact.isdigit() and len(compact) >= 9:  # a whole phone number, any common spelling
         try:
             phone = normalize_phone(query)
         except ValueError:
