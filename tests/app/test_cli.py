@@ -123,3 +123,18 @@ def test_jobs_run_on_sqlite_by_default_and_on_redis_when_configured(tmp_path):
     assert _huey_class({"DANGOL_DATA_DIR": str(tmp_path)}) == "SqliteHuey"
     redis_env = {"DANGOL_DATA_DIR": str(tmp_path), "DANGOL_REDIS_URL": "redis://127.0.0.1:6399/0"}
     assert _huey_class(redis_env) == "RedisHuey"
+
+
+def test_createowner_refuses_an_existing_login(tmp_path):
+    env = {"DANGOL_DATA_DIR": str(tmp_path)}
+    _assert_clean_failure(run_dangol("seed-demo", env=env), "dangol migrate")
+    assert run_dangol("migrate", env=env).returncode == 0
+    seeded = run_dangol("seed-demo", "--customers", "5", "--months", "1", env=env, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    first = run_dangol("createowner", "--shop", "demo", "--username", "kim", env=env)
+    assert first.returncode == 0 and "Password" in first.stdout
+    _assert_clean_failure(
+        run_dangol("createowner", "--shop", "demo", "--username", "kim", env=env), "kim"
+    )
+    replaced = run_dangol("seed-demo", "--customers", "5", "--months", "1", "--replace", env=env)
+    assert replaced.returncode == 0, replaced.stderr

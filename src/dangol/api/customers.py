@@ -6,6 +6,7 @@ from ninja import Router, Schema
 
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get
+from dangol.sales.selectors import customer_stats
 
 router = Router(tags=["customers"])
 
@@ -26,10 +27,11 @@ def _shop(request: HttpRequest):
 
 @router.get("/{customer_id}", response=CustomerOut)
 def customer_detail(request: HttpRequest, customer_id: int):
-    customer = customer_get(shop=_shop(request), customer_id=customer_id)
+    shop = _shop(request)
+    customer = customer_get(shop=shop, customer_id=customer_id)
     return CustomerOut(
         id=customer.pk,
         name=customer.name,
         phone_masked=mask_phone(customer.phone),
-        visits=customer.purchases.filter(status="paid").count(),
+        visits=customer_stats(shop=shop, customer=customer).visits,
     )

@@ -80,6 +80,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise UserError(
+            "데이터베이스가 최신이 아닙니다. 먼저 `dangol migrate`를 실행하세요.",
+            "The database is not up to date; run `dangol migrate` first.",
+        )
+
+
 def _shop_or_fail(slug: str):
     from dangol.shops.selectors import shop_get_by_slug
 
@@ -92,7 +104,7 @@ def _shop_or_fail(slug: str):
     return shop
 
 
-def _seed(*, slug: str, customers: int, months: int, seed: int, end) -> None:
+def _seed(*, slug: str, customers: int, months: int, seed: int, end, replace: bool = False) -> None:
     from dangol.demo.services import demo_shop_seed
 
     labels = {
@@ -109,7 +121,13 @@ def _seed(*, slug: str, customers: int, months: int, seed: int, end) -> None:
             progress.update(tasks[stage], completed=done, total=total)
 
         demo_shop_seed(
-            slug=slug, customers=customers, months=months, seed=seed, end=end, progress=report
+            slug=slug,
+            customers=customers,
+            months=months,
+            seed=seed,
+            end=end,
+            replace=replace,
+            progress=report,
         )
 
 
@@ -132,32 +150,39 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
             f"--end 날짜 형식이 잘못되었습니다: {args.end} (YYYY-MM-DD)",
             f"--end is not a date: {args.end} (use YYYY-MM-DD)",
         ) from exc
-    existing = shop_get_by_slug(slug=args.shop)
-    if existing is not None:
-        if not args.replace:
-            raise UserError(
-                f"'{args.shop}' 매장이 이미 있습니다. 다시 만들려면 --replace를 쓰세요.",
-                f"Shop '{args.shop}' already exists; pass --replace to re-create it.",
-            )
-        existing.delete()
-    _seed(slug=args.shop, customers=args.customers, months=args.months, seed=args.seed, end=end)
+    _require_migrated()
+    if shop_get_by_slug(slug=args.shop) is not None and not args.replace:
+        raise UserError(
+            f"'{args.shop}' 매장이 이미 있습니다. 다시 만들려면 --replace를 쓰세요.",
+            f"Shop '{args.shop}' already exists; pass --replace to re-create it.",
+        )
+    _seed(
+        slug=args.shop,
+        customers=args.customers,
+        months=args.months,
+        seed=args.seed,
+        end=end,
+        replace=args.replace,
+    )
     _console().print(f"데모 매장 '{args.shop}' 준비 완료 / Demo shop '{args.shop}' is ready.")
     return 0
 
 
-def _password_from(args: argparse.Namespace) -> str:
-    return args.password or os.environ.get("DANGOL_OWNER_PASSWORD") or secrets.token_urlsafe(9)
-
-
 def cmd_createowner(args: argparse.Namespace) -> int:
-    from dangol.shops.services import owner_create
+    from dangol.shops.services import ShopError, owner_create
 
+    _require_migrated()
     shop = _shop_or_fail(args.shop)
-    password = _password_from(args)
-    owner_create(shop=shop, username=args.username, password=password)
+    given = args.password or os.environ.get("DANGOL_OWNER_PASSWORD")
+    password = given or secrets.token_urlsafe(9)
+    try:
+        owner_create(shop=shop, username=args.username, password=password)
+    except ShopError as exc:
+        ko, _, en = str(exc).partition(" / ")
+        raise UserError(ko, en or ko) from exc
     console = _console()
     console.print(f"아이디 / Login: [bold]{args.username}[/]")
-    if not args.password:
+    if not given:
         console.print(f"비밀번호 / Password: [bold]{password}[/]")
     return 0
 
@@ -182,7 +207,7 @@ def _ensure_demo_owner() -> tuple[str, str]:
         if user is not None and user.check_password(saved["password"]):
             return saved["username"], saved["password"]
     password = secrets.token_urlsafe(9)
-    owner_create(shop=shop, username=DEMO_USERNAME, password=password)
+    owner_create(shop=shop, username=DEMO_USERNAME, password=password, reset_password=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump({"username": DEMO_USERNAME, "password": password}, handle)
@@ -238,6 +263,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.db import connection
 
     connection.ensure_connection()
+    _require_migrated()
     _console().print(f"http://{args.host}:{args.port}")
     return _serve(host=args.host, port=args.port, threads=args.threads)
 

@@ -18,7 +18,7 @@ from dangol.customers.services import (
     customer_bulk_create,
 )
 from dangol.demo.generator import DemoDataset, generate_demo, ground_truth_json
-from dangol.sales.models import Product, PurchaseSource
+from dangol.sales.models import Product, Purchase, PurchaseSource
 from dangol.sales.services import (
     LineInput,
     PurchaseInput,
@@ -145,9 +145,13 @@ def demo_shop_seed(
     months: int,
     seed: int,
     end: dt.date,
+    replace: bool = False,
     progress: Progress | None = None,
 ) -> Shop:
+    """Generate and load a demo shop; with `replace`, the old shop goes in the same transaction,
+    so a failed re-seed keeps the old shop."""
     report = progress or (lambda stage, done, total: None)
+    # Generated before the transaction: SQLite holds its write lock only while rows are written.
     dataset = generate_demo(
         customers=customers,
         months=months,
@@ -155,4 +159,9 @@ def demo_shop_seed(
         end=end,
         progress=lambda done, total: report("generate", done, total),
     )
-    return demo_dataset_load(dataset=dataset, slug=slug, progress=progress)
+    with transaction.atomic():
+        if replace:
+            # Sales protect their store from deletion, so they go first, then the shop.
+            Purchase.unscoped.filter(shop__slug=slug).delete()
+            Shop.objects.filter(slug=slug).delete()
+        return demo_dataset_load(dataset=dataset, slug=slug, progress=progress)

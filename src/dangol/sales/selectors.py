@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Prefetch, QuerySet
+from django.db.models import Avg, Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -60,6 +60,20 @@ def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
         average_ticket=round(stats["avg"]) if stats["avg"] is not None else None,
         weekly_visits=[(row["week"].date(), row["n"]) for row in weekly],
     )
+
+
+@dataclass(frozen=True)
+class CustomerStats:
+    visits: int
+    total_spend: int
+
+
+def customer_stats(*, shop: Shop, customer: Customer) -> CustomerStats:
+    """Paid visits and spend over the customer's whole history (not just the shown timeline)."""
+    stats = (
+        paid_purchases(shop=shop).filter(customer=customer).aggregate(n=Count("pk"), s=Sum("total"))
+    )
+    return CustomerStats(visits=stats["n"], total_spend=stats["s"] or 0)
 
 
 def purchase_timeline(*, shop: Shop, customer: Customer, limit: int = 100) -> list[Purchase]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseStatus
-from dangol.shops.models import Shop
+from dangol.customers.models import Customer
+from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseSource, PurchaseStatus
+from dangol.shops.models import Shop, Store
 
 
 class SaleError(ValueError):
@@ -41,7 +42,30 @@ def product_bulk_create(*, shop: Shop, products: Iterable[Product]) -> list[Prod
     return Product.unscoped.bulk_create(rows)
 
 
+def _check_owned(*, shop: Shop, rows: Sequence[PurchaseInput]) -> None:
+    """Stores and customers must be the shop's own: one query each, not one per row."""
+    store_ids = {row.store_id for row in rows}
+    customer_ids = {row.customer_id for row in rows if row.customer_id is not None}
+    own_stores = set(
+        Store.unscoped.filter(shop=shop, pk__in=store_ids).values_list("pk", flat=True)
+    )
+    own_customers = set(
+        Customer.unscoped.filter(shop=shop, pk__in=customer_ids).values_list("pk", flat=True)
+    )
+    for index, row in enumerate(rows, start=1):
+        if row.store_id not in own_stores:
+            raise SaleError(f"{index}: 다른 매장의 지점 / Row {index}: store is not this shop's.")
+        if row.customer_id is not None and row.customer_id not in own_customers:
+            raise SaleError(
+                f"{index}: 다른 매장의 고객 / Row {index}: customer is not this shop's."
+            )
+
+
 def _validate(data: PurchaseInput, index: int) -> int:
+    if data.source not in PurchaseSource.values:
+        raise SaleError(f"{index}: 알 수 없는 출처 / Row {index}: unknown source {data.source!r}.")
+    if data.status not in PurchaseStatus.values:
+        raise SaleError(f"{index}: 알 수 없는 상태 / Row {index}: unknown status {data.status!r}.")
     if data.occurred_at.tzinfo is None:
         raise SaleError(f"{index}: 시각에 시간대가 없습니다 / Row {index}: naive timestamp.")
     if data.discount < 0:
@@ -61,6 +85,7 @@ def purchase_bulk_create(
     *, shop: Shop, rows: Sequence[PurchaseInput], batch_size: int = 2000
 ) -> list[Purchase]:
     """Write many purchases and their lines in one transaction; all or nothing."""
+    _check_owned(shop=shop, rows=rows)
     purchases = [
         Purchase(
             shop=shop,

@@ -53,13 +53,21 @@ def membership_grant(
 
 
 @transaction.atomic
-def owner_create(*, shop: Shop, username: str, password: str, email: str = "") -> AbstractBaseUser:
+def owner_create(
+    *, shop: Shop, username: str, password: str, email: str = "", reset_password: bool = False
+) -> AbstractBaseUser:
+    """A login that owns the shop. An existing login is reused only when asked to reset it:
+    otherwise naming someone else's account would silently take it over."""
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User.objects.create_user(username=username, password=password, email=email)
-    else:
+    elif reset_password:
         user.set_password(password)
         user.save(update_fields=["password"])
+    else:
+        raise ShopError(
+            f"이미 있는 아이디입니다: {username} / The login {username!r} already exists."
+        )
     membership_grant(shop=shop, user=user, role=Role.OWNER)
     return user

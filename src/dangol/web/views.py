@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,7 +15,7 @@ from dangol.core import ratelimit
 from dangol.core.phone import format_phone, mask_phone
 from dangol.customers.selectors import consent_current, customer_get, customer_list
 from dangol.customers.services import CustomerError, CustomerInput, customer_create
-from dangol.sales.selectors import home_kpis, purchase_timeline
+from dangol.sales.selectors import customer_stats, home_kpis, purchase_timeline
 from dangol.shops.models import Role
 from dangol.web.charts import weekly_bars
 from dangol.web.forms import CustomerForm, CustomerSearchForm, LoginForm
@@ -108,7 +108,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     phone = (
         format_phone(customer.phone) if _can_see_full_phone(request) else mask_phone(customer.phone)
     )
-    paid = [p for p in purchases if p.status == "paid"]
+    stats = customer_stats(shop=request.shop, customer=customer)
     return render(
         request,
         "web/customer_detail.html",
@@ -117,8 +117,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "phone": phone,
             "consents": consent_current(customer=customer),
             "purchases": purchases,
-            "visit_count": len(paid),
-            "total_spend": sum(p.total for p in paid),
+            "visit_count": stats.visits,
+            "total_spend": stats.total_spend,
             "nav": "customers",
         },
     )
@@ -162,5 +162,5 @@ SECTIONS = {
 @member_required
 def section(request: HttpRequest, name: str) -> HttpResponse:
     if name not in SECTIONS:
-        return render(request, "404.html", status=404)
+        raise Http404(name)
     return render(request, "web/section.html", {"nav": name, "section": name})
