@@ -84,8 +84,9 @@ def test_same_day_purchases_are_one_visit_and_future_rows_are_ignored(shop):
 
 
 def test_dates_without_time_have_no_hour_habit():
-    tx = pl.DataFrame({"c": [1, 1, 1], "d": [dt.date(2024, 1, 1), dt.date(2024, 1, 8),
-                                             dt.date(2024, 1, 15)]})
+    tx = pl.DataFrame(
+        {"c": [1, 1, 1], "d": [dt.date(2024, 1, 1), dt.date(2024, 1, 8), dt.date(2024, 1, 15)]}
+    )
     row = cadence(tx, customer="c", at="d", asof=dt.date(2024, 1, 20)).row(0, named=True)
     assert row["habit_hour"] is None
     assert row["habit_weekday"] == 1

@@ -81,7 +81,9 @@ def test_gamma_gamma_parameters_and_spot_values(cdnow_summary):
     model = GammaGammaModel().fit(cdnow_summary["frequency"], cdnow_summary["monetary_value"])
     assert model.n_customers_ == 946
     assert {k: round(v, 2) for k, v in model.params_.items()} == {
-        "p": 6.25, "q": 3.74, "gamma": 15.44
+        "p": 6.25,
+        "q": 3.74,
+        "gamma": 15.44,
     }
     assert model.log_likelihood_ == pytest.approx(-4055.9, abs=0.05)
     first_ten = cdnow_summary.sort("customer_id").head(10)

@@ -66,8 +66,9 @@ def test_simulated_counts_match_unconditional_expectation():
     truth = {"r": 0.6, "alpha": 5.0, "a": 0.8, "b": 2.5}
     data = simulate_betageo(**truth, n=N, T=30.0, seed=1)
     model = BetaGeoModel.from_dict({"model": "bgnbd", "params": truth})
-    assert data["frequency"].mean() == pytest.approx(model.expected_number_of_purchases(30)[0],
-                                                     rel=0.03)
+    assert data["frequency"].mean() == pytest.approx(
+        model.expected_number_of_purchases(30)[0], rel=0.03
+    )
 
 
 def _pareto_ll_by_quadrature(params, x, t_x, age):
@@ -80,8 +81,9 @@ def _pareto_ll_by_quadrature(params, x, t_x, age):
     # Everything is scaled by the integrand's peak at t_x so that nothing underflows.
     peak = log_density(t_x)
     alive = -(r + x) * math.log(alpha + age) - s * math.log(beta + age) - peak
-    dead, _ = quad(lambda u: math.exp(log_density(u) - peak), t_x, age, epsabs=0,
-                   epsrel=1e-12, limit=200)
+    dead, _ = quad(
+        lambda u: math.exp(log_density(u) - peak), t_x, age, epsabs=0, epsrel=1e-12, limit=200
+    )
     return lead + peak + math.log(math.exp(alive) + dead)
 
 
@@ -111,11 +113,16 @@ def test_extreme_rows_stay_finite(model_class):
     x = np.array([0, 0, 1, 3, 200, 250, 1000, 5], float)
     t_x = np.array([0, 0, 10.0, 52.0, 51.9, 52.0, 52.0, 0.1], float)
     age = np.array([52.0, 0.5, 52.0, 52.0, 52.0, 52.0, 52.0, 52.0])
-    params = {"bgnbd": (0.24, 4.4, 0.79, 2.4), "mbgnbd": (0.52, 6.2, 0.89, 1.6),
-              "pareto_nbd": (0.55, 10.6, 0.61, 11.7)}[model_class.kind]
+    params = {
+        "bgnbd": (0.24, 4.4, 0.79, 2.4),
+        "mbgnbd": (0.52, 6.2, 0.89, 1.6),
+        "pareto_nbd": (0.55, 10.6, 0.61, 11.7),
+    }[model_class.kind]
     model = model_class.from_dict(
-        {"model": model_class.kind, "params": dict(zip(model_class.param_names, params,
-                                                       strict=True))}
+        {
+            "model": model_class.kind,
+            "params": dict(zip(model_class.param_names, params, strict=True)),
+        }
     )
     for values in (
         model.log_likelihood_rows(x, t_x, age),
@@ -177,8 +184,11 @@ def test_analytic_gradients_match_finite_differences(cdnow_summary):
     ):
         analytic = model._gradient_rows(params, x, t_x, age).sum(axis=1)
         numeric = [
-            (model._log_likelihood_rows(params + e, x, t_x, age).sum()
-             - model._log_likelihood_rows(params - e, x, t_x, age).sum()) / 2e-6
+            (
+                model._log_likelihood_rows(params + e, x, t_x, age).sum()
+                - model._log_likelihood_rows(params - e, x, t_x, age).sum()
+            )
+            / 2e-6
             for e in np.eye(4) * 1e-6
         ]
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-4)
@@ -187,9 +197,14 @@ def test_analytic_gradients_match_finite_differences(cdnow_summary):
 def test_clv_discounts_and_grows_with_horizon(cdnow_summary):
     purchases = BetaGeoModel().fit(*_rfm(cdnow_summary))
     spend = GammaGammaModel().fit(cdnow_summary["frequency"], cdnow_summary["monetary_value"])
-    args = dict(purchase_model=purchases, spend_model=spend, frequency=cdnow_summary["frequency"],
-                recency=cdnow_summary["recency"], T=cdnow_summary["T"],
-                monetary_value=cdnow_summary["monetary_value"])
+    args = dict(
+        purchase_model=purchases,
+        spend_model=spend,
+        frequency=cdnow_summary["frequency"],
+        recency=cdnow_summary["recency"],
+        T=cdnow_summary["T"],
+        monetary_value=cdnow_summary["monetary_value"],
+    )
     year = customer_lifetime_value(**args)
     undiscounted = customer_lifetime_value(**args, monthly_discount=0.0)
     two_years = customer_lifetime_value(**args, months=24)
@@ -198,5 +213,6 @@ def test_clv_discounts_and_grows_with_horizon(cdnow_summary):
     months = 365.25 / 12 / 7 * 12
     plain = purchases.conditional_expected_number_of_purchases(months, *_rfm(cdnow_summary))
     expected_spend = spend.conditional_expected_average_profit(
-        cdnow_summary["frequency"], cdnow_summary["monetary_value"])
+        cdnow_summary["frequency"], cdnow_summary["monetary_value"]
+    )
     np.testing.assert_allclose(undiscounted, plain * expected_spend, rtol=1e-9)

@@ -10,9 +10,17 @@ from dangol.analytics.cadence import cadence
 from dangol.analytics.churn import ChurnModel
 from dangol.analytics.reasons import customer_reasons, explain
 
-BASE = {"frequency": 5.0, "days_since_last": 10.0, "typical_gap_days": 7.0, "overdue_ratio": 1.4,
-        "trend_90": 1.0, "visits_before_90": 3.0, "bgnbd_p_alive": 0.9, "broken_habit": 0.0,
-        "total_spend": 50000.0}
+BASE = {
+    "frequency": 5.0,
+    "days_since_last": 10.0,
+    "typical_gap_days": 7.0,
+    "overdue_ratio": 1.4,
+    "trend_90": 1.0,
+    "visits_before_90": 3.0,
+    "bgnbd_p_alive": 0.9,
+    "broken_habit": 0.0,
+    "total_spend": 50000.0,
+}
 
 
 def test_overdue_reason_in_both_languages():
@@ -30,8 +38,9 @@ def test_declining_visits():
 
 
 def test_one_timer_and_fallback():
-    one = customer_reasons({**BASE, "frequency": 0.0, "days_since_last": 45.0,
-                            "overdue_ratio": 0.5})
+    one = customer_reasons(
+        {**BASE, "frequency": 0.0, "days_since_last": 45.0, "overdue_ratio": 0.5}
+    )
     assert one[0].key == "one_timer" and "45일" in one[0].ko
     calm = customer_reasons(BASE)
     assert [r.key for r in calm] == ["since_last"]
@@ -39,9 +48,17 @@ def test_one_timer_and_fallback():
 
 
 def test_strongest_first_and_at_most_three():
-    row = {**BASE, "broken_habit": 1.0, "habit_weekday": 4, "missed_occurrences": 2,
-           "habit_period_weeks": 1, "days_since_last": 21.0, "overdue_ratio": 3.0,
-           "trend_90": 0.3, "bgnbd_p_alive": 0.1}
+    row = {
+        **BASE,
+        "broken_habit": 1.0,
+        "habit_weekday": 4,
+        "missed_occurrences": 2,
+        "habit_period_weeks": 1,
+        "days_since_last": 21.0,
+        "overdue_ratio": 3.0,
+        "trend_90": 0.3,
+        "bgnbd_p_alive": 0.1,
+    }
     reasons = customer_reasons(row)
     assert reasons[0].ko == "매주 목요일에 오시던 분인데 2번 연속 오지 않으셨어요"
     assert reasons[0].en == "Used to come every Thursday, but missed the last 2"
@@ -62,8 +79,11 @@ def test_explain_thursday_group_end_to_end():
             rows.append({"c": f"x{c}", "at": at, "won": 8000.0})
     tx = pl.DataFrame(rows)
     asof = "2024-03-22"
-    scored = ChurnModel().fit(tx, customer="c", at="at", amount="won", cutoff=asof).predict(
-        tx, customer="c", at="at", amount="won", cutoff=asof)
+    scored = (
+        ChurnModel()
+        .fit(tx, customer="c", at="at", amount="won", cutoff=asof)
+        .predict(tx, customer="c", at="at", amount="won", cutoff=asof)
+    )
     rhythm = cadence(tx, customer="c", at="at", asof=asof)
     out = explain(scored, customer="c", rhythm=rhythm, only_at_risk=False)
     first = out.filter(pl.col("c") == "thursday").row(0, named=True)

@@ -12,8 +12,15 @@ from dangol.analytics.report import analyze
 
 @pytest.fixture(scope="module")
 def result(cdnow_transactions):
-    return analyze(cdnow_transactions, customer="customer_id", at="date", amount="amount",
-                   calibration_end="1997-09-30", holdout_end="1998-06-30", unit="W")
+    return analyze(
+        cdnow_transactions,
+        customer="customer_id",
+        at="date",
+        amount="amount",
+        calibration_end="1997-09-30",
+        holdout_end="1998-06-30",
+        unit="W",
+    )
 
 
 def test_result_is_plain_json(result):
@@ -25,7 +32,11 @@ def test_model_figures(result):
     assert result["repeat_customers"] == 946
     bg = result["bgnbd"]
     assert (round(bg["r"], 3), round(bg["alpha"], 3), round(bg["a"], 3), round(bg["b"], 3)) == (
-        0.243, 4.414, 0.793, 2.426)
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+    )
     assert bg["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
     assert result["mbgnbd"]["log_likelihood"] == pytest.approx(-9582.1, abs=0.05)
     pareto = result["pareto_nbd"]
@@ -50,8 +61,19 @@ def test_holdout_figures(result):
 
 
 def test_days_without_holdout_or_amounts():
-    tx = pl.DataFrame({"c": [1, 1, 2, 3, 3, 3], "d": ["2024-01-01", "2024-01-09", "2024-01-03",
-                                                     "2024-01-02", "2024-01-05", "2024-01-20"]})
+    tx = pl.DataFrame(
+        {
+            "c": [1, 1, 2, 3, 3, 3],
+            "d": [
+                "2024-01-01",
+                "2024-01-09",
+                "2024-01-03",
+                "2024-01-02",
+                "2024-01-05",
+                "2024-01-20",
+            ],
+        }
+    )
     out = analyze(tx, customer="c", at="d", calibration_end="2024-01-31", unit="D")
     assert out["customers"] == 3 and "holdout" not in out
     assert out["gamma_gamma"] is None

@@ -48,8 +48,15 @@ def test_same_day_purchases_are_one_occasion_with_summed_value():
             "won": [5000, 3000, 2000, 7000, 1000],
         }
     )
-    out = summarize(tx, customer="c", at="at", amount="won", calibration_end="2024-01-31",
-                    holdout_end="2024-02-29", unit="D")
+    out = summarize(
+        tx,
+        customer="c",
+        at="at",
+        amount="won",
+        calibration_end="2024-01-31",
+        holdout_end="2024-02-29",
+        unit="D",
+    )
     a = out.filter(pl.col("c") == "a").row(0, named=True)
     assert a["frequency"] == 1
     assert a["recency"] == 4.0
@@ -73,16 +80,17 @@ def test_customers_first_seen_after_calibration_are_left_out():
 def test_holdout_must_follow_calibration():
     tx = pl.DataFrame({"c": [1], "at": [dt.date(2024, 1, 1)]})
     with pytest.raises(ValueError, match="holdout_end"):
-        summarize(tx, customer="c", at="at", calibration_end="2024-02-01",
-                  holdout_end="2024-01-15")
+        summarize(tx, customer="c", at="at", calibration_end="2024-02-01", holdout_end="2024-01-15")
 
 
 def test_csv_reader_parses_text_timestamps(tmp_path):
     path = tmp_path / "pos.csv"
-    path.write_text("member,paid_at,total,memo\nk1,2024-03-01 14:22:00,12000,x\n"
-                    "k1,2024-03-08 13:01:00,9000,y\n")
+    path.write_text(
+        "member,paid_at,total,memo\nk1,2024-03-01 14:22:00,12000,x\nk1,2024-03-08 13:01:00,9000,y\n"
+    )
     tx = read_transactions_csv(path, customer="member", at="paid_at", amount="total")
     assert tx.columns == ["member", "paid_at", "total"]
-    out = summarize(tx, customer="member", at="paid_at", amount="total",
-                    calibration_end="2024-03-31", unit="D")
+    out = summarize(
+        tx, customer="member", at="paid_at", amount="total", calibration_end="2024-03-31", unit="D"
+    )
     assert out.row(0, named=True)["recency"] == 7.0

@@ -247,8 +247,14 @@ def test_ground_truth_is_json_and_complete(demo):
     assert gt["seed"] == 42 and gt["end"] == "2025-06-30"
     assert set(gt["customers"]) == {c.key for c in demo.customers}
     for key, info in gt["customers"].items():
-        for field in ("pattern", "favourite_weekday", "favourite_hour", "churn_date",
-                      "habit_broke_on", "planted_gap_days"):
+        for field in (
+            "pattern",
+            "favourite_weekday",
+            "favourite_hour",
+            "churn_date",
+            "habit_broke_on",
+            "planted_gap_days",
+        ):
             assert field in info, (key, field)
     for key in gt["patterns"]["lapsed"]:
         assert gt["customers"][key]["churn_date"]

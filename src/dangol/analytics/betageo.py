@@ -94,8 +94,17 @@ class _BetaGeoBase(TransactionModel):
         dead_possible = (x > 0) if k == 0.0 else np.ones_like(x, dtype=bool)
         denom = by_x.map(lambda v: np.where((v > 0) | (k > 0), b + v + k - 1.0, 1.0))
         a4 = np.where(dead_possible, np.log(a) - np.log(denom) - rx * log_atx, -np.inf)
-        return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "dead_possible": dead_possible,
-                "denom": denom, "log_at": log_at, "log_atx": log_atx, "levels": by_x}
+        return {
+            "a1": a1,
+            "a2": a2,
+            "a3": a3,
+            "a4": a4,
+            "dead_possible": dead_possible,
+            "denom": denom,
+            "log_at": log_at,
+            "log_atx": log_atx,
+            "levels": by_x,
+        }
 
     def _log_likelihood_rows(self, params: Array, x: Array, t_x: Array, age: Array) -> Array:
         p = self._parts(params, x, t_x, age)
@@ -116,16 +125,22 @@ class _BetaGeoBase(TransactionModel):
         by_tx, by_age = self._levels(x, t_x, age)[1:]
         # Share of the likelihood carried by the "dropped out after t_x" branch.
         w = np.where(p["dead_possible"], expit(p["a4"] - p["a3"]), 0.0)
-        d_r = (by_x.map(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha)
-               - (1 - w) * p["log_at"] - w * p["log_atx"])
+        d_r = (
+            by_x.map(lambda v: digamma(r + v))
+            - digamma(r)
+            + np.log(alpha)
+            - (1 - w) * p["log_at"]
+            - w * p["log_atx"]
+        )
         inv_at = by_age.map(lambda v: 1.0 / (alpha + v))
         inv_atx = by_tx.map(lambda v: 1.0 / (alpha + v))
         d_alpha = r / alpha - (r + x) * ((1 - w) * inv_at + w * inv_atx)
         psi_ab = digamma(a + b)
         psi_abx = by_x.map(lambda v: digamma(a + b + v + k))
         d_a = psi_ab - psi_abx + w / a
-        d_b = (psi_ab + by_x.map(lambda v: digamma(b + v + k)) - digamma(b) - psi_abx
-               - w / p["denom"])
+        d_b = (
+            psi_ab + by_x.map(lambda v: digamma(b + v + k)) - digamma(b) - psi_abx - w / p["denom"]
+        )
         return value, np.vstack([d_r, d_alpha, d_a, d_b])
 
     # -- predictions ------------------------------------------------------------------------

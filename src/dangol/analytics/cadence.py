@@ -95,7 +95,10 @@ def cadence(
         pl.col("_day").first().alias("first_visit"),
         pl.col("_day").last().alias("last_visit"),
         pl.col("_gap").drop_nulls().median().alias("typical_gap_days"),
-        (pl.col("_gap") - pl.col("_gap").median()).abs().drop_nulls().median()
+        (pl.col("_gap") - pl.col("_gap").median())
+        .abs()
+        .drop_nulls()
+        .median()
         .alias("gap_spread_days"),
     )
     weekday = _mode(per_day, customer, "_weekday", "habit_weekday")
@@ -108,13 +111,19 @@ def cadence(
             pl.col("typical_gap_days").cast(pl.Float64),
         )
         .with_columns(
-            (pl.col("days_since_last") / pl.col("typical_gap_days").clip(lower_bound=1.0))
-            .alias("overdue_ratio"),
-            (pl.col("last_visit") + pl.duration(days=pl.col("typical_gap_days").round(0)))
-            .alias("expected_next_visit"),
+            (pl.col("days_since_last") / pl.col("typical_gap_days").clip(lower_bound=1.0)).alias(
+                "overdue_ratio"
+            ),
+            (pl.col("last_visit") + pl.duration(days=pl.col("typical_gap_days").round(0))).alias(
+                "expected_next_visit"
+            ),
             # A fortnightly habit is missed once every two weeks, not every week.
-            (pl.col("typical_gap_days") / 7.0).round(0).clip(lower_bound=1).fill_null(1)
-            .cast(pl.Int64).alias("habit_period_weeks"),
+            (pl.col("typical_gap_days") / 7.0)
+            .round(0)
+            .clip(lower_bound=1)
+            .fill_null(1)
+            .cast(pl.Int64)
+            .alias("habit_period_weeks"),
         )
     )
     # First habit day after the last visit, then one every period; count those up to asof.
@@ -133,7 +142,8 @@ def cadence(
         out.with_columns(missed.cast(pl.Int64).alias("missed_occurrences"))
         .with_columns(
             regular.fill_null(False).alias("regular"),
-            (regular & (pl.col("missed_occurrences") >= min_missed)).fill_null(False)
+            (regular & (pl.col("missed_occurrences") >= min_missed))
+            .fill_null(False)
             .alias("broken_habit"),
         )
         .select(

@@ -92,8 +92,12 @@ def _candidates(random_state: int) -> dict[str, Any]:
         FunctionTransformer(_core_log), StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)
     )
     boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=200, max_leaf_nodes=15, min_samples_leaf=40,
-        l2_regularization=1.0, random_state=random_state,
+        learning_rate=0.05,
+        max_iter=200,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        random_state=random_state,
     )
     return {"logistic_regression": logistic, "gradient_boosting": boosting}
 
@@ -139,8 +143,9 @@ class ChurnModel:
         latest = cutoff - dt.timedelta(days=horizon)
         # Each training cut-off needs some history behind it (a quarter of the span, >= 2 weeks).
         earliest = first_day + dt.timedelta(days=max(14, span // 4))
-        cutoffs = [latest - dt.timedelta(days=k * self.cutoff_step_days)
-                   for k in range(self.n_cutoffs)]
+        cutoffs = [
+            latest - dt.timedelta(days=k * self.cutoff_step_days) for k in range(self.n_cutoffs)
+        ]
         return horizon, [c for c in cutoffs if c >= earliest] or [latest]
 
     def fit(
@@ -166,14 +171,26 @@ class ChurnModel:
         self.training_horizon_days_ = horizon
         rows = []
         for k, c in enumerate(cutoffs):
-            feats = customer_features(transactions, customer=customer, at=at, amount=amount,
-                                      cutoff=c, horizon_days=horizon)
-            future = days.filter(
-                (pl.col("_day") > c) & (pl.col("_day") <= c + dt.timedelta(days=horizon))
-            ).select(customer).unique().with_columns(pl.lit(0).alias("churned"))
+            feats = customer_features(
+                transactions,
+                customer=customer,
+                at=at,
+                amount=amount,
+                cutoff=c,
+                horizon_days=horizon,
+            )
+            future = (
+                days.filter(
+                    (pl.col("_day") > c) & (pl.col("_day") <= c + dt.timedelta(days=horizon))
+                )
+                .select(customer)
+                .unique()
+                .with_columns(pl.lit(0).alias("churned"))
+            )
             rows.append(
-                feats.join(future, on=customer, how="left")
-                .with_columns(pl.col("churned").fill_null(1), pl.lit(k).alias("_cutoff"))
+                feats.join(future, on=customer, how="left").with_columns(
+                    pl.col("churned").fill_null(1), pl.lit(k).alias("_cutoff")
+                )
             )
         data = pl.concat(rows)
         latest = data.filter(pl.col("_cutoff") == 0)
@@ -195,8 +212,12 @@ class ChurnModel:
             is_latest = (groups % 3) == 0
         train, valid = ~is_latest, is_latest
         x, y = feature_matrix(data), data["churned"].to_numpy()
-        report: dict[str, Any] = {"n_train": int(train.sum()), "n_validation": int(valid.sum()),
-                                  "churn_rate": float(y[valid].mean()), "candidates": {}}
+        report: dict[str, Any] = {
+            "n_train": int(train.sum()),
+            "n_validation": int(valid.sum()),
+            "churn_rate": float(y[valid].mean()),
+            "candidates": {},
+        }
         best_name, best_auc = "logistic_regression", -1.0
         if 0 < y[train].sum() < train.sum() and 0 < y[valid].sum() < valid.sum():
             for name, estimator in _candidates(self.random_state).items():
@@ -232,8 +253,14 @@ class ChurnModel:
         threshold: float = AT_RISK_THRESHOLD,
     ) -> pl.DataFrame:
         """Features plus ``churn_probability``, ``at_risk`` and ``not_enough_data`` per customer."""
-        feats = customer_features(transactions, customer=customer, at=at, amount=amount,
-                                  cutoff=cutoff, horizon_days=self.training_horizon_days_)
+        feats = customer_features(
+            transactions,
+            customer=customer,
+            at=at,
+            amount=amount,
+            cutoff=cutoff,
+            horizon_days=self.training_horizon_days_,
+        )
         if feats.height == 0:
             return feats.with_columns(
                 pl.lit(None, pl.Float64).alias("churn_probability"),
@@ -252,5 +279,10 @@ class ChurnModel:
         )
 
 
-__all__ = ["FEATURES", "ChurnModel", "expected_calibration_error", "rule_based_churn",
-           "top_decile_lift"]
+__all__ = [
+    "FEATURES",
+    "ChurnModel",
+    "expected_calibration_error",
+    "rule_based_churn",
+    "top_decile_lift",
+]

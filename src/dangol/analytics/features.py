@@ -55,11 +55,13 @@ def customer_features(
     expected number of purchases in that window.
     """
     day = as_date(cutoff)
-    summary = summarize(transactions, customer=customer, at=at, amount=amount,
-                        calibration_end=day, unit="D")
+    summary = summarize(
+        transactions, customer=customer, at=at, amount=amount, calibration_end=day, unit="D"
+    )
     if summary.height == 0:
-        return pl.DataFrame(schema={customer: transactions.schema[customer],
-                                    **dict.fromkeys(FEATURES, pl.Float64)})
+        return pl.DataFrame(
+            schema={customer: transactions.schema[customer], **dict.fromkeys(FEATURES, pl.Float64)}
+        )
     rhythm = cadence(transactions, customer=customer, at=at, asof=day)
     days = occasions(transactions, customer=customer, at=at, amount=amount).filter(
         pl.col("_day") <= day
@@ -76,8 +78,11 @@ def customer_features(
 
     frame = (
         summary.join(windows, on=customer, how="left")
-        .join(rhythm.select(customer, "typical_gap_days", "habit_weekday_share", "broken_habit"),
-              on=customer, how="left")
+        .join(
+            rhythm.select(customer, "typical_gap_days", "habit_weekday_share", "broken_habit"),
+            on=customer,
+            how="left",
+        )
         .with_columns(
             pl.col("recency").alias("recency_days"),
             pl.col("T").alias("age_days"),
@@ -89,8 +94,9 @@ def customer_features(
             pl.col("broken_habit").cast(pl.Float64),
         )
         .with_columns(
-            (pl.col("days_since_last") / pl.col("typical_gap_days").clip(lower_bound=1.0))
-            .alias("overdue_ratio"),
+            (pl.col("days_since_last") / pl.col("typical_gap_days").clip(lower_bound=1.0)).alias(
+                "overdue_ratio"
+            ),
             pl.when(pl.col("age_days") >= 120)
             .then(
                 (pl.col("visits_90") / 90.0 + 0.5 / 90.0)
@@ -105,8 +111,9 @@ def customer_features(
     frame = frame.with_columns(
         pl.Series("bgnbd_p_alive", model.conditional_probability_alive(*rfm)),
         pl.Series("bgnbd_p_purchase", model.probability_of_purchase(horizon_days, *rfm)),
-        pl.Series("bgnbd_expected",
-                  model.conditional_expected_number_of_purchases(horizon_days, *rfm)),
+        pl.Series(
+            "bgnbd_expected", model.conditional_expected_number_of_purchases(horizon_days, *rfm)
+        ),
     )
     out = frame.select(customer, *(pl.col(f).cast(pl.Float64) for f in FEATURES))
     # No NaN downstream: anything undefined becomes a neutral 0.

@@ -205,8 +205,9 @@ class CustomerModel:
         start = np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1)
         bounds = [(-LOG_BOUND, LOG_BOUND)] * start.size
         options = {"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-9}
-        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                          options=options)
+        result = minimize(
+            objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+        )
         theta = result.x
         if self._gradient_rows is None:
             # With finite-difference gradients L-BFGS-B stops short in flat directions.
@@ -222,6 +223,7 @@ class CustomerModel:
             return float(weights @ self._log_likelihood_rows(np.exp(t), *data))
 
         if self._gradient_rows is not None:
+
             def total_grad(t: Array) -> Array:
                 p = np.exp(t)
                 return (self._gradient_rows(p, *data) @ weights) * p

@@ -35,7 +35,8 @@ class GammaGammaModel(CustomerModel):
         else:
             counts = as_float_array(weights)[keep]
         self.frequency_spend_correlation_ = (
-            float(np.corrcoef(x, m)[0, 1]) if x.size > 2 and np.ptp(x) > 0 and np.ptp(m) > 0
+            float(np.corrcoef(x, m)[0, 1])
+            if x.size > 2 and np.ptp(x) > 0 and np.ptp(m) > 0
             else 0.0
         )
         self._fit_rows((x, m), counts, round(float(counts.sum())))

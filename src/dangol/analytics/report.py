@@ -102,8 +102,13 @@ def analyze(
     active = (actual > 0).astype(int)
     since_last = (summary["T"] - summary["recency"]).to_numpy()
     churn_model_auc = _churn_model_auc(
-        transactions, customer=customer, at=at, amount=amount,
-        calibration_end=as_date(calibration_end), summary=summary, active=active,
+        transactions,
+        customer=customer,
+        at=at,
+        amount=amount,
+        calibration_end=as_date(calibration_end),
+        summary=summary,
+        active=active,
     )
     result["holdout_end"] = as_date(holdout_end).isoformat()
     result["holdout"] = {
@@ -143,8 +148,9 @@ def _churn_model_auc(
     model = ChurnModel().fit(
         transactions, customer=customer, at=at, amount=amount, cutoff=calibration_end
     )
-    scored = model.predict(transactions, customer=customer, at=at, amount=amount,
-                           cutoff=calibration_end)
+    scored = model.predict(
+        transactions, customer=customer, at=at, amount=amount, cutoff=calibration_end
+    )
     aligned = summary.select(customer).join(scored, on=customer, how="left")
     churn = aligned["churn_probability"].fill_null(0.5).to_numpy()
     return _auc(active, -churn)

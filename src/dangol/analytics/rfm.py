@@ -115,7 +115,8 @@ def rfm_scores(
         {k: v[1] for k, v in SEGMENT_LABELS.items()}, default=pl.col("segment")
     )
     return scored.with_columns(
-        pl.concat_str([pl.col(c).cast(pl.String) for c in ("r_score", "f_score", "m_score")])
-        .alias("rfm"),
+        pl.concat_str([pl.col(c).cast(pl.String) for c in ("r_score", "f_score", "m_score")]).alias(
+            "rfm"
+        ),
         segment.alias("segment"),
     ).with_columns(labels.alias("segment_ko"), labels_en.alias("segment_en"))

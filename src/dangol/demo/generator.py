@@ -68,10 +68,12 @@ def _walk_ins(rng: np.random.Generator, tl: Timeline, n: int) -> dict[str, np.nd
     season = np.where(tl.summer, 1.2, 1.0) * np.where(tl.month == 12, 1.1, 1.0)
     base = season * (0.9 + 0.2 * t)  # the shop grows a little
     weekend = tl.weekday >= 5
-    w = np.stack([
-        0.55 * base * np.where(weekend, 0.55, 1.15),
-        0.45 * base * np.where(weekend, 1.6, 0.85),
-    ])
+    w = np.stack(
+        [
+            0.55 * base * np.where(weekend, 0.55, 1.15),
+            0.45 * base * np.where(weekend, 1.6, 0.85),
+        ]
+    )
     w[:, tl.closed] = 0.0
     flat = rng.choice(w.size, size=n, p=(w / w.sum()).ravel())
     store, day = np.divmod(flat, tl.n_days)
@@ -82,8 +84,13 @@ def _walk_ins(rng: np.random.Generator, tl: Timeline, n: int) -> dict[str, np.nd
         minute[sel] = rng.choice(np.arange(8, 22), size=int(sel.sum()), p=hw / hw.sum()) * 60
     minute += rng.integers(0, 60, n)
     kind = np.where((store == 1) & weekend[day] & (rng.random(n) < 0.15), FAMILY, NORMAL)
-    return {"customer": np.full(n, -1, dtype=np.int64), "day": day.astype(np.int64),
-            "minute": minute, "store": store.astype(np.int64), "kind": kind.astype(np.int64)}
+    return {
+        "customer": np.full(n, -1, dtype=np.int64),
+        "day": day.astype(np.int64),
+        "minute": minute,
+        "store": store.astype(np.int64),
+        "kind": kind.astype(np.int64),
+    }
 
 
 def _discounts(rng: np.random.Generator, subtotal: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -135,10 +142,14 @@ def generate_demo(
 
     # 2. baskets, discounts, refunds -----------------------------------------------------
     fav_of_customer = menu.favourite_drinks(basket_rng, customers)
-    favourite = np.where(customer >= 0, fav_of_customer[np.maximum(customer, 0)], -1) \
-        if customers else np.full(n, -1)
+    favourite = (
+        np.where(customer >= 0, fav_of_customer[np.maximum(customer, 0)], -1)
+        if customers
+        else np.full(n, -1)
+    )
     line_p, line_item, line_q = menu.build_baskets(
-        basket_rng, tl.month[day], cols["minute"], cols["kind"], favourite)
+        basket_rng, tl.month[day], cols["minute"], cols["kind"], favourite
+    )
     subtotal = np.bincount(line_p, weights=line_q * menu.PRICES[line_item], minlength=n)
     subtotal = subtotal.astype(np.int64)
     discount = _discounts(basket_rng, subtotal, customer >= 0)
@@ -162,22 +173,32 @@ def generate_demo(
     items_l, qty_l = line_item.tolist(), line_q.tolist()
     keys = [f"C{c + 1:05d}" for c in range(customers)]
     purchases = []
-    for i, (c, s, sq, b0, b1, sub, disc, ref) in enumerate(zip(
-        customer.tolist(), store.tolist(), seq.tolist(), bounds[:-1].tolist(),
-        bounds[1:].tolist(), subtotal.tolist(), discount.tolist(), refunded.tolist(),
-        strict=True,
-    )):
+    for i, (c, s, sq, b0, b1, sub, disc, ref) in enumerate(
+        zip(
+            customer.tolist(),
+            store.tolist(),
+            seq.tolist(),
+            bounds[:-1].tolist(),
+            bounds[1:].tolist(),
+            subtotal.tolist(),
+            discount.tolist(),
+            refunded.tolist(),
+            strict=True,
+        )
+    ):
         code = STORE_CODES[s]
-        purchases.append(DemoPurchase(
-            external_id=f"POS-{code}-{sq:06d}",
-            customer_key=keys[c] if c >= 0 else None,
-            store_code=code,
-            occurred_at=when[i],
-            lines=tuple(line(items_l[j], qty_l[j]) for j in range(b0, b1)),
-            discount=disc,
-            total=sub - disc,
-            status="refunded" if ref else "paid",
-        ))
+        purchases.append(
+            DemoPurchase(
+                external_id=f"POS-{code}-{sq:06d}",
+                customer_key=keys[c] if c >= 0 else None,
+                store_code=code,
+                occurred_at=when[i],
+                lines=tuple(line(items_l[j], qty_l[j]) for j in range(b0, b1)),
+                discount=disc,
+                total=sub - disc,
+                status="refunded" if ref else "paid",
+            )
+        )
 
     # 4. customers -----------------------------------------------------------------------
     known = customer >= 0
@@ -196,21 +217,38 @@ def generate_demo(
     gt_patterns: dict[str, list[str]] = {p: [] for p in PATTERNS}
     for c, plan in enumerate(plans):
         ident = people.identity()
-        email = people.email(ident["roman"], ident["birth_year"]) \
-            if people_rng.random() < 0.40 else None
+        email = (
+            people.email(ident["roman"], ident["birth_year"])
+            if people_rng.random() < 0.40
+            else None
+        )
         if people_rng.random() < 0.70:
             bday, cal, leap = people.birthday(ident["birth_year"])
         else:
             bday, cal, leap = None, "solar", False
         joined_at = when[first_idx[c]]
-        consents = people.consents(joined_at, max(end_at, joined_at), email is not None,
-                                   early_joiner=int(day[first_idx[c]]) < 14)
-        out_customers.append(DemoCustomer(
-            key=keys[c], name=ident["name"], phone=phones[c], email=email, birthday=bday,
-            birthday_calendar=cal, birthday_leap_month=leap, gender=ident["gender"],
-            home_store=STORE_CODES[plan.home_store], pattern=plan.pattern,
-            joined_at=joined_at, consents=consents,
-        ))
+        consents = people.consents(
+            joined_at,
+            max(end_at, joined_at),
+            email is not None,
+            early_joiner=int(day[first_idx[c]]) < 14,
+        )
+        out_customers.append(
+            DemoCustomer(
+                key=keys[c],
+                name=ident["name"],
+                phone=phones[c],
+                email=email,
+                birthday=bday,
+                birthday_calendar=cal,
+                birthday_leap_month=leap,
+                gender=ident["gender"],
+                home_store=STORE_CODES[plan.home_store],
+                pattern=plan.pattern,
+                joined_at=joined_at,
+                consents=consents,
+            )
+        )
         last_day = tl.day(int(day[last_idx[c]]))
         gt_patterns[plan.pattern].append(keys[c])
         gt_customers[keys[c]] = {

@@ -139,8 +139,9 @@ def _attend(rng: np.random.Generator, n: int, miss: float, forced_tail: int) -> 
     return keep
 
 
-def _minutes(rng, n: int, base: float, sd: float, lo: int = OPEN_MINUTE,
-             hi: int = CLOSE_MINUTE - 1) -> np.ndarray:
+def _minutes(
+    rng, n: int, base: float, sd: float, lo: int = OPEN_MINUTE, hi: int = CLOSE_MINUTE - 1
+) -> np.ndarray:
     return np.clip(np.rint(rng.normal(base, sd, n)), lo, hi).astype(np.int64)
 
 
@@ -183,9 +184,20 @@ class HabitPlanter:
 
     # -- weekly family of patterns ----------------------------------------------------
 
-    def _weekly(self, c: int, plan: CustomerPlan, *, first: int, stop: int, miss: float,
-                forced_tail: int, extra_rate: float, base_minute: float, sd: float,
-                loyalty: float = 0.93) -> np.ndarray:
+    def _weekly(
+        self,
+        c: int,
+        plan: CustomerPlan,
+        *,
+        first: int,
+        stop: int,
+        miss: float,
+        forced_tail: int,
+        extra_rate: float,
+        base_minute: float,
+        sd: float,
+        loyalty: float = 0.93,
+    ) -> np.ndarray:
         rng = self.rng
         days = _occurrences(self.tl, first, plan.favourite_weekday, 7, stop)
         days = days[_attend(rng, days.size, miss, min(forced_tail, days.size))]
@@ -196,8 +208,13 @@ class HabitPlanter:
         if days.size:
             ex = _extras(rng, self.tl, int(days[0]), int(days[-1]), extra_rate)
             if ex.size:
-                self.v.add(c, ex, _random_minutes(rng, ex.size, plan.home_store),
-                           _stores(rng, ex.size, plan.home_store, 0.8), NORMAL)
+                self.v.add(
+                    c,
+                    ex,
+                    _random_minutes(rng, ex.size, plan.home_store),
+                    _stores(rng, ex.size, plan.home_store, 0.8),
+                    NORMAL,
+                )
         return days
 
     def weekly_regular(self, c: int, plan: CustomerPlan) -> None:
@@ -207,8 +224,17 @@ class HabitPlanter:
         plan.planted_gap_days = 7
         first = _join_day(rng, self.tl.n_days - 8 * 7)
         # intact: the two most recent weeks are never missed
-        self._weekly(c, plan, first=first, stop=self.tl.n_days, miss=0.15, forced_tail=2,
-                     extra_rate=0.08, base_minute=base, sd=10)
+        self._weekly(
+            c,
+            plan,
+            first=first,
+            stop=self.tl.n_days,
+            miss=0.15,
+            forced_tail=2,
+            extra_rate=0.08,
+            base_minute=base,
+            sd=10,
+        )
 
     def _group_for(self, plan: CustomerPlan) -> dict:
         """Thursday groups: a book club / study group / parents' meet-up of 4–8 people."""
@@ -220,11 +246,17 @@ class HabitPlanter:
             weeks = np.arange(0, self.tl.n_days // 7 + 2)
             meets = rng.random(weeks.size) >= 0.06  # the group skips a week now and then
             meets[-5:] = True
-            open_groups = [{
-                "id": len(self.groups), "hour": hour,
-                "minute": hour * 60 + int(rng.integers(0, 31)),
-                "store": store, "size": int(rng.integers(4, 9)), "members": [], "meets": meets,
-            }]
+            open_groups = [
+                {
+                    "id": len(self.groups),
+                    "hour": hour,
+                    "minute": hour * 60 + int(rng.integers(0, 31)),
+                    "store": store,
+                    "size": int(rng.integers(4, 9)),
+                    "members": [],
+                    "meets": meets,
+                }
+            ]
             self.groups.append(open_groups[0])
         group = open_groups[0]
         group["members"].append(plan)
@@ -253,8 +285,9 @@ class HabitPlanter:
         if days.size:
             ex = _extras(rng, self.tl, int(days[0]), int(days[-1]), 0.04)
             if ex.size:
-                self.v.add(c, ex, _random_minutes(rng, ex.size, group["store"]),
-                           group["store"], NORMAL)
+                self.v.add(
+                    c, ex, _random_minutes(rng, ex.size, group["store"]), group["store"], NORMAL
+                )
 
     def broken_habit(self, c: int, plan: CustomerPlan) -> None:
         """A reliable weekly regular whose last visit was 15–21 days before the end."""
@@ -271,8 +304,9 @@ class HabitPlanter:
             mins = _minutes(rng, days.size, group["minute"] + 5, 6)
             store = group["store"]
         else:
-            plan.favourite_weekday = int(rng.choice([0, 1, 2, 4, 5, 6],
-                                                    p=np.array([1, 1, 1, 1, .7, .6]) / 5.3))
+            plan.favourite_weekday = int(
+                rng.choice([0, 1, 2, 4, 5, 6], p=np.array([1, 1, 1, 1, 0.7, 0.6]) / 5.3)
+            )
             plan.favourite_hour, base = _fav_time(rng, plan.home_store)
             last_visit = self.tl.first_weekday_on_or_after(window_lo, plan.favourite_weekday)
             first = _join_day(rng, last_visit - HISTORY_DAYS - 14)
@@ -297,8 +331,13 @@ class HabitPlanter:
         days = np.clip(days + shift, first, self.last)
         if days.size == 0:
             days = np.array([first])
-        self.v.add(c, days, _minutes(rng, days.size, base, 15),
-                   _stores(rng, days.size, plan.home_store, 0.9), NORMAL)
+        self.v.add(
+            c,
+            days,
+            _minutes(rng, days.size, base, 15),
+            _stores(rng, days.size, plan.home_store, 0.9),
+            NORMAL,
+        )
 
     def monthly(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
@@ -311,8 +350,13 @@ class HabitPlanter:
         days = days[_attend(rng, days.size, 0.08, min(1, days.size))]
         if days.size == 0:
             days = np.array([first])
-        self.v.add(c, days, _minutes(rng, days.size, base, 25),
-                   _stores(rng, days.size, plan.home_store, 0.9), NORMAL)
+        self.v.add(
+            c,
+            days,
+            _minutes(rng, days.size, base, 25),
+            _stores(rng, days.size, plan.home_store, 0.9),
+            NORMAL,
+        )
 
     def one_timer(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
@@ -347,8 +391,13 @@ class HabitPlanter:
         days = np.unique(np.concatenate(all_days))
         days = days[self.tl.summer[days]]
         kind = np.where(rng.random(days.size) < 0.7, SUMMER_TREAT, NORMAL)
-        self.v.add(c, days, _minutes(rng, days.size, base, 40),
-                   _stores(rng, days.size, plan.home_store, 0.85), kind)
+        self.v.add(
+            c,
+            days,
+            _minutes(rng, days.size, base, 40),
+            _stores(rng, days.size, plan.home_store, 0.85),
+            kind,
+        )
 
     def lapsed(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
@@ -372,12 +421,18 @@ class HabitPlanter:
             days = np.array([first])
         plan.churn_day = int(days[-1]) + 1
         # the planted churn date: the day after the last visit, by construction
-        self.v.add(c, days, _minutes(rng, days.size, base, 12),
-                   _stores(rng, days.size, plan.home_store, 0.92), NORMAL)
+        self.v.add(
+            c,
+            days,
+            _minutes(rng, days.size, base, 12),
+            _stores(rng, days.size, plan.home_store, 0.92),
+            NORMAL,
+        )
         ex = _extras(rng, self.tl, int(days[0]), int(days[-1]), 0.05)
         if ex.size:
-            self.v.add(c, ex, _random_minutes(rng, ex.size, plan.home_store),
-                       plan.home_store, NORMAL)
+            self.v.add(
+                c, ex, _random_minutes(rng, ex.size, plan.home_store), plan.home_store, NORMAL
+            )
 
     def office_lunch(self, c: int, plan: CustomerPlan) -> None:
         rng = self.rng
@@ -435,8 +490,13 @@ class HabitPlanter:
         days = days[days <= self.last]
         if days[-1] < self.last - 44:  # still an active customer
             days = np.append(days, rng.integers(self.last - 44, self.tl.n_days))
-        self.v.add(c, days, _random_minutes(rng, days.size, plan.home_store),
-                   _stores(rng, days.size, plan.home_store, 0.85), NORMAL)
+        self.v.add(
+            c,
+            days,
+            _random_minutes(rng, days.size, plan.home_store),
+            _stores(rng, days.size, plan.home_store, 0.85),
+            NORMAL,
+        )
 
 
 def plant_habits(
@@ -460,8 +520,9 @@ def plant_habits(
     return plans, _apply_closures(cols, tl, plans)
 
 
-def _apply_closures(cols: dict[str, np.ndarray], tl: Timeline,
-                    plans: list[CustomerPlan]) -> dict[str, np.ndarray]:
+def _apply_closures(
+    cols: dict[str, np.ndarray], tl: Timeline, plans: list[CustomerPlan]
+) -> dict[str, np.ndarray]:
     """Drop visits on Seollal/Chuseok (the café is shut); nobody is left without a visit."""
     day = cols["day"]
     shut = tl.closed[day]

@@ -41,14 +41,33 @@ _WINTER = (11, 12, 1, 2)
 _STRAWBERRY = (12, 1, 2, 3, 4)
 
 MENU: tuple[MenuItem, ...] = (
-    MenuItem(_p("CF-AMR-H", "아메리카노", "커피", 4500, 0.22), 14.0, summer_boost=0.4,
-             winter_boost=1.4, morning_boost=1.4),
-    MenuItem(_p("CF-AMR-I", "아이스 아메리카노", "커피", 4500, 0.23), 16.0, summer_boost=1.8,
-             winter_boost=0.6, morning_boost=1.4),
-    MenuItem(_p("CF-LAT", "카페라떼", "커피", 5000, 0.28), 8.0, summer_boost=0.5,
-             winter_boost=1.3, morning_boost=1.2),
-    MenuItem(_p("CF-LAT-I", "아이스 카페라떼", "커피", 5000, 0.29), 6.0, summer_boost=1.7,
-             winter_boost=0.6),
+    MenuItem(
+        _p("CF-AMR-H", "아메리카노", "커피", 4500, 0.22),
+        14.0,
+        summer_boost=0.4,
+        winter_boost=1.4,
+        morning_boost=1.4,
+    ),
+    MenuItem(
+        _p("CF-AMR-I", "아이스 아메리카노", "커피", 4500, 0.23),
+        16.0,
+        summer_boost=1.8,
+        winter_boost=0.6,
+        morning_boost=1.4,
+    ),
+    MenuItem(
+        _p("CF-LAT", "카페라떼", "커피", 5000, 0.28),
+        8.0,
+        summer_boost=0.5,
+        winter_boost=1.3,
+        morning_boost=1.2,
+    ),
+    MenuItem(
+        _p("CF-LAT-I", "아이스 카페라떼", "커피", 5000, 0.29),
+        6.0,
+        summer_boost=1.7,
+        winter_boost=0.6,
+    ),
     MenuItem(_p("CF-VAN", "바닐라라떼", "커피", 5500, 0.30), 5.0),
     MenuItem(_p("CF-CAR", "카라멜 마키아토", "커피", 5800, 0.31), 3.0),
     MenuItem(_p("CF-CAP", "카푸치노", "커피", 5000, 0.27), 2.5, summer_boost=0.6),
@@ -57,34 +76,54 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem(_p("CF-CLD", "콜드브루", "커피", 5000, 0.25), 3.5, summer_boost=1.6),
     MenuItem(_p("CF-EIN", "아인슈페너", "커피", 6000, 0.32), 2.5, afternoon_boost=1.3),
     MenuItem(_p("NC-GRN", "녹차라떼", "논커피", 5500, 0.33), 2.5),
-    MenuItem(_p("NC-CHO", "초코라떼", "논커피", 5500, 0.32), 2.0, summer_boost=0.7,
-             family_boost=3.0),
+    MenuItem(
+        _p("NC-CHO", "초코라떼", "논커피", 5500, 0.32), 2.0, summer_boost=0.7, family_boost=3.0
+    ),
     MenuItem(_p("NC-MTE", "밀크티", "논커피", 5800, 0.30), 1.5),
-    MenuItem(_p("NC-LEM", "레몬에이드", "논커피", 6000, 0.28), 2.0, summer_boost=2.0,
-             family_boost=2.5),
+    MenuItem(
+        _p("NC-LEM", "레몬에이드", "논커피", 6000, 0.28), 2.0, summer_boost=2.0, family_boost=2.5
+    ),
     MenuItem(_p("NC-GRP", "자몽허니블랙티", "논커피", 5800, 0.30), 2.5),
     MenuItem(_p("NC-CAM", "캐모마일 티", "논커피", 5000, 0.20), 1.0, summer_boost=0.5),
-    MenuItem(_p("DS-CHZ", "뉴욕 치즈케이크", "디저트", 6500, 0.38), 2.0, afternoon_boost=1.8,
-             family_boost=2.5),
-    MenuItem(_p("DS-TIR", "티라미수", "디저트", 6800, 0.38), 1.5, afternoon_boost=1.8,
-             family_boost=2.0),
-    MenuItem(_p("DS-MAC", "마카롱", "디저트", 3000, 0.35), 1.5, afternoon_boost=1.5,
-             family_boost=2.5),
-    MenuItem(_p("DS-CRF", "크로플", "디저트", 5500, 0.30), 2.0, afternoon_boost=1.6,
-             family_boost=3.0),
+    MenuItem(
+        _p("DS-CHZ", "뉴욕 치즈케이크", "디저트", 6500, 0.38),
+        2.0,
+        afternoon_boost=1.8,
+        family_boost=2.5,
+    ),
+    MenuItem(
+        _p("DS-TIR", "티라미수", "디저트", 6800, 0.38), 1.5, afternoon_boost=1.8, family_boost=2.0
+    ),
+    MenuItem(
+        _p("DS-MAC", "마카롱", "디저트", 3000, 0.35), 1.5, afternoon_boost=1.5, family_boost=2.5
+    ),
+    MenuItem(
+        _p("DS-CRF", "크로플", "디저트", 5500, 0.30), 2.0, afternoon_boost=1.6, family_boost=3.0
+    ),
     MenuItem(_p("BK-CRO", "버터 크루아상", "베이커리", 4200, 0.36), 2.5, morning_boost=2.5),
-    MenuItem(_p("BK-SLT", "소금빵", "베이커리", 3500, 0.32), 3.5, morning_boost=2.5,
-             family_boost=1.5),
+    MenuItem(
+        _p("BK-SLT", "소금빵", "베이커리", 3500, 0.32), 3.5, morning_boost=2.5, family_boost=1.5
+    ),
     MenuItem(_p("BK-BAG", "크림치즈 베이글", "베이커리", 4500, 0.37), 2.0, morning_boost=3.0),
     MenuItem(_p("BK-FIN", "휘낭시에", "베이커리", 3000, 0.33), 1.5, afternoon_boost=1.3),
-    MenuItem(_p("SN-BNG", "인절미 빙수", "시즌", 11000, 0.30), 3.0, months=_SUMMER,
-             afternoon_boost=2.0, family_boost=4.0),
-    MenuItem(_p("SN-MNG", "망고 빙수", "시즌", 14000, 0.38), 2.0, months=_SUMMER,
-             afternoon_boost=2.0, family_boost=4.0),
-    MenuItem(_p("SN-WML", "수박주스", "시즌", 7000, 0.35), 2.5, months=_SUMMER,
-             family_boost=2.0),
-    MenuItem(_p("SN-STR", "딸기라떼", "시즌", 6500, 0.36), 2.5, months=_STRAWBERRY,
-             family_boost=2.0),
+    MenuItem(
+        _p("SN-BNG", "인절미 빙수", "시즌", 11000, 0.30),
+        3.0,
+        months=_SUMMER,
+        afternoon_boost=2.0,
+        family_boost=4.0,
+    ),
+    MenuItem(
+        _p("SN-MNG", "망고 빙수", "시즌", 14000, 0.38),
+        2.0,
+        months=_SUMMER,
+        afternoon_boost=2.0,
+        family_boost=4.0,
+    ),
+    MenuItem(_p("SN-WML", "수박주스", "시즌", 7000, 0.35), 2.5, months=_SUMMER, family_boost=2.0),
+    MenuItem(
+        _p("SN-STR", "딸기라떼", "시즌", 6500, 0.36), 2.5, months=_STRAWBERRY, family_boost=2.0
+    ),
     MenuItem(_p("SN-VIN", "뱅쇼", "시즌", 6500, 0.30), 1.5, months=_WINTER),
 )
 
@@ -139,8 +178,10 @@ _SLOTS = {  # basket kind -> (item counts, probabilities)
 }
 _SUMMER_TREATS = ("SN-BNG", "SN-MNG", "SN-WML", "CF-AMR-I", "NC-LEM", "CF-CLD")
 SUMMER_TREAT_ITEMS = np.array([SKUS.index(s) for s in _SUMMER_TREATS])
-_TWINS = ((SKUS.index("CF-AMR-H"), SKUS.index("CF-AMR-I")),
-          (SKUS.index("CF-LAT"), SKUS.index("CF-LAT-I")))
+_TWINS = (
+    (SKUS.index("CF-AMR-H"), SKUS.index("CF-AMR-I")),
+    (SKUS.index("CF-LAT"), SKUS.index("CF-LAT-I")),
+)
 FAVOURITE_DRINKS = np.array([i for i in DRINK_INDEX if not MENU[i].months])
 
 

@@ -10,25 +10,81 @@ from .models import DemoConsent
 
 # Surnames with approximate shares (%) of the population (2015 census, rounded).
 SURNAMES: tuple[tuple[str, str, float], ...] = (
-    ("김", "kim", 21.5), ("이", "lee", 14.7), ("박", "park", 8.4), ("최", "choi", 4.7),
-    ("정", "jung", 4.3), ("강", "kang", 2.4), ("조", "cho", 2.1), ("윤", "yoon", 2.1),
-    ("장", "jang", 2.0), ("임", "lim", 1.7), ("한", "han", 1.5), ("오", "oh", 1.5),
-    ("서", "seo", 1.5), ("신", "shin", 1.5), ("권", "kwon", 1.4), ("황", "hwang", 1.4),
-    ("안", "ahn", 1.4), ("송", "song", 1.4), ("전", "jeon", 1.3), ("홍", "hong", 1.1),
-    ("유", "yoo", 1.2), ("고", "ko", 0.9), ("문", "moon", 0.9), ("양", "yang", 0.9),
-    ("손", "son", 0.9), ("배", "bae", 0.8), ("백", "baek", 0.8), ("허", "heo", 0.6),
-    ("남", "nam", 0.6), ("심", "shim", 0.5), ("노", "noh", 0.5), ("하", "ha", 0.5),
-    ("곽", "kwak", 0.4), ("성", "sung", 0.4), ("차", "cha", 0.4), ("주", "joo", 0.4),
-    ("우", "woo", 0.4), ("구", "koo", 0.4), ("민", "min", 0.3), ("진", "jin", 0.3),
-    ("나", "na", 0.3), ("지", "ji", 0.3), ("엄", "eom", 0.3), ("채", "chae", 0.3),
-    ("원", "won", 0.3), ("천", "cheon", 0.2), ("방", "bang", 0.2), ("공", "kong", 0.2),
-    ("현", "hyun", 0.2), ("함", "ham", 0.2), ("변", "byun", 0.2), ("염", "yeom", 0.2),
-    ("여", "yeo", 0.1), ("추", "choo", 0.1), ("도", "do", 0.1), ("석", "seok", 0.1),
-    ("선", "sun", 0.1), ("설", "seol", 0.1), ("마", "ma", 0.1), ("길", "gil", 0.1),
-    ("연", "yeon", 0.1), ("위", "wi", 0.1), ("표", "pyo", 0.1), ("명", "myung", 0.1),
-    ("기", "ki", 0.1), ("반", "ban", 0.1), ("왕", "wang", 0.1), ("금", "keum", 0.1),
-    ("옥", "ok", 0.1), ("육", "yuk", 0.1), ("인", "in", 0.1), ("탁", "tak", 0.1),
-    ("남궁", "namgoong", 0.05), ("황보", "hwangbo", 0.03), ("제갈", "jegal", 0.02),
+    ("김", "kim", 21.5),
+    ("이", "lee", 14.7),
+    ("박", "park", 8.4),
+    ("최", "choi", 4.7),
+    ("정", "jung", 4.3),
+    ("강", "kang", 2.4),
+    ("조", "cho", 2.1),
+    ("윤", "yoon", 2.1),
+    ("장", "jang", 2.0),
+    ("임", "lim", 1.7),
+    ("한", "han", 1.5),
+    ("오", "oh", 1.5),
+    ("서", "seo", 1.5),
+    ("신", "shin", 1.5),
+    ("권", "kwon", 1.4),
+    ("황", "hwang", 1.4),
+    ("안", "ahn", 1.4),
+    ("송", "song", 1.4),
+    ("전", "jeon", 1.3),
+    ("홍", "hong", 1.1),
+    ("유", "yoo", 1.2),
+    ("고", "ko", 0.9),
+    ("문", "moon", 0.9),
+    ("양", "yang", 0.9),
+    ("손", "son", 0.9),
+    ("배", "bae", 0.8),
+    ("백", "baek", 0.8),
+    ("허", "heo", 0.6),
+    ("남", "nam", 0.6),
+    ("심", "shim", 0.5),
+    ("노", "noh", 0.5),
+    ("하", "ha", 0.5),
+    ("곽", "kwak", 0.4),
+    ("성", "sung", 0.4),
+    ("차", "cha", 0.4),
+    ("주", "joo", 0.4),
+    ("우", "woo", 0.4),
+    ("구", "koo", 0.4),
+    ("민", "min", 0.3),
+    ("진", "jin", 0.3),
+    ("나", "na", 0.3),
+    ("지", "ji", 0.3),
+    ("엄", "eom", 0.3),
+    ("채", "chae", 0.3),
+    ("원", "won", 0.3),
+    ("천", "cheon", 0.2),
+    ("방", "bang", 0.2),
+    ("공", "kong", 0.2),
+    ("현", "hyun", 0.2),
+    ("함", "ham", 0.2),
+    ("변", "byun", 0.2),
+    ("염", "yeom", 0.2),
+    ("여", "yeo", 0.1),
+    ("추", "choo", 0.1),
+    ("도", "do", 0.1),
+    ("석", "seok", 0.1),
+    ("선", "sun", 0.1),
+    ("설", "seol", 0.1),
+    ("마", "ma", 0.1),
+    ("길", "gil", 0.1),
+    ("연", "yeon", 0.1),
+    ("위", "wi", 0.1),
+    ("표", "pyo", 0.1),
+    ("명", "myung", 0.1),
+    ("기", "ki", 0.1),
+    ("반", "ban", 0.1),
+    ("왕", "wang", 0.1),
+    ("금", "keum", 0.1),
+    ("옥", "ok", 0.1),
+    ("육", "yuk", 0.1),
+    ("인", "in", 0.1),
+    ("탁", "tak", 0.1),
+    ("남궁", "namgoong", 0.05),
+    ("황보", "hwangbo", 0.03),
+    ("제갈", "jegal", 0.02),
     ("선우", "sunwoo", 0.02),
 )
 
@@ -68,11 +124,19 @@ def _names(spec: str) -> tuple[tuple[str, str], ...]:
 
 
 GIVEN_NAMES = {
-    ("F", True): _names(_F_YOUNG), ("F", False): _names(_F_OLD),
-    ("M", True): _names(_M_YOUNG), ("M", False): _names(_M_OLD),
+    ("F", True): _names(_F_YOUNG),
+    ("F", False): _names(_F_OLD),
+    ("M", True): _names(_M_YOUNG),
+    ("M", False): _names(_M_OLD),
 }
-EMAIL_DOMAINS = (("naver.com", 0.45), ("gmail.com", 0.30), ("daum.net", 0.09),
-                 ("kakao.com", 0.08), ("hanmail.net", 0.06), ("nate.com", 0.02))
+EMAIL_DOMAINS = (
+    ("naver.com", 0.45),
+    ("gmail.com", 0.30),
+    ("daum.net", 0.09),
+    ("kakao.com", 0.08),
+    ("hanmail.net", 0.06),
+    ("nate.com", 0.02),
+)
 AD_KINDS = ("ad_sms", "ad_kakao", "ad_email", "ad_push", "ad_night")
 
 
@@ -130,8 +194,11 @@ class PeopleFactory:
         yy = f"{birth_year % 100:02d}"
         style = int(rng.integers(0, 5))
         local = (
-            f"{given}{yy}", f"{given}.{surname}", f"{surname}{given}{int(rng.integers(1, 999))}",
-            f"{given}_{surname}{yy}", f"{surname}.{given}{int(rng.integers(1, 99))}",
+            f"{given}{yy}",
+            f"{given}.{surname}",
+            f"{surname}{given}{int(rng.integers(1, 999))}",
+            f"{given}_{surname}{yy}",
+            f"{surname}.{given}{int(rng.integers(1, 99))}",
         )[style]
         domains, weights = zip(*EMAIL_DOMAINS, strict=True)
         domain = domains[int(rng.choice(len(domains), p=np.array(weights) / sum(weights)))]
@@ -164,8 +231,9 @@ class PeopleFactory:
                 return date(birth_year, month, day), "lunar", leap
         return date(birth_year, 1, 15), "lunar", False
 
-    def consents(self, joined_at: datetime, end_at: datetime, has_email: bool,
-                 early_joiner: bool) -> tuple[DemoConsent, ...]:
+    def consents(
+        self, joined_at: datetime, end_at: datetime, has_email: bool, early_joiner: bool
+    ) -> tuple[DemoConsent, ...]:
         rng = self.rng
 
         def later(after: datetime) -> datetime:
@@ -188,9 +256,8 @@ class PeopleFactory:
                 "ad_push": rng.random() < 0.20 / 0.60,
             }
             chosen["ad_night"] = (
-                (chosen["ad_sms"] or chosen["ad_kakao"] or chosen["ad_push"])
-                and rng.random() < 0.10 / 0.55
-            )
+                chosen["ad_sms"] or chosen["ad_kakao"] or chosen["ad_push"]
+            ) and rng.random() < 0.10 / 0.55
             out.extend(DemoConsent(k, True, at, src) for k in AD_KINDS if chosen[k])
             if rng.random() < 0.09:  # ~5 % of all customers later withdraw something
                 granted = [c for c in out[1:]]
@@ -202,5 +269,4 @@ class PeopleFactory:
         return tuple(sorted(out, key=lambda c: (c.at, CONSENT_ORDER[c.kind], c.granted)))
 
 
-CONSENT_ORDER = {k: i for i, k in enumerate(
-    ("pipa_collection", "pipa_marketing", *AD_KINDS))}
+CONSENT_ORDER = {k: i for i, k in enumerate(("pipa_collection", "pipa_marketing", *AD_KINDS))}
