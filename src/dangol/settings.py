@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dangol.shops",
     "dangol.customers",
     "dangol.sales",
+    "dangol.scoring",
     "dangol.web",
 ]
 

@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--password", help="default: read DANGOL_OWNER_PASSWORD or generate one")
     p.set_defaults(handler=cmd_createowner)
 
+    p = sub.add_parser("score", help="고객 점수 계산 / score a shop's customers")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--as-of", help="score as of the end of this day, YYYY-MM-DD (default: today)")
+    p.set_defaults(handler=cmd_score)
+
     p = sub.add_parser("serve", help="대시보드 실행 / serve the dashboard")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -187,6 +192,73 @@ def cmd_createowner(args: argparse.Namespace) -> int:
     return 0
 
 
+_SCORE_LABELS = {
+    "load": "구매 불러오기 / loading purchases",
+    "summary": "요약 / summarising",
+    "models": "방문·구매 모델 / visit and spend models",
+    "rfm": "RFM",
+    "cadence": "방문 주기 / visit rhythm",
+    "churn": "이탈 예측 / churn model",
+    "reasons": "이유 찾기 / reasons",
+    "save": "저장 / saving",
+}
+
+
+def _score(*, shop, as_of=None):
+    from dangol.scoring.services import shop_score
+
+    with _progress() as progress:
+        task = progress.add_task(_SCORE_LABELS["load"], total=len(_SCORE_LABELS))
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=_SCORE_LABELS.get(stage, stage), completed=done)
+
+        return shop_score(shop=shop, as_of=as_of, progress=report)
+
+
+def _print_run(run) -> None:
+    counts = run.fitted.get("statuses", {})
+    churn = run.fitted.get("churn", {})
+    backtest = churn.get("backtest", {})
+    console = _console()
+    n = f"{run.customers_scored:,}"
+    console.print(f"고객 {n}명 점수 계산 완료 / scored {n} customers as of {run.as_of}")
+    console.print(
+        f"  이탈 위험 / at risk: {counts.get('at_risk', 0):,} · 습관 깨짐 / broken habit:"
+        f" {counts.get('broken_habit', 0):,} · 이탈 / lapsed: {counts.get('lapsed', 0):,}"
+    )
+    if churn.get("not_enough_data"):
+        console.print("  데이터가 적어 규칙 점수를 썼습니다 / not enough data: rule-based score")
+    elif backtest.get("auc") is not None:
+        console.print(
+            f"  이탈 예측 검증 AUC / churn backtest AUC: {backtest['auc']:.3f}"
+            f" ({churn.get('chosen')}; 최근 방문일만 쓰면 / recency alone:"
+            f" {backtest.get('baselines', {}).get('days_since_last') or 0:.3f})"
+        )
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from dangol.core.tenancy import shop_scope
+
+    _require_migrated()
+    shop = _shop_or_fail(args.shop)
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError as exc:
+            raise UserError(
+                f"--as-of 날짜 형식이 잘못되었습니다: {args.as_of!r} (예: 2026-11-23)",
+                f"--as-of must be a date like 2026-11-23, got {args.as_of!r}",
+            ) from exc
+    with shop_scope(shop):
+        run = _score(shop=shop, as_of=as_of)
+    _print_run(run)
+    return 0
+
+
 def _demo_login_file() -> Path:
     from django.conf import settings
 
@@ -214,6 +286,22 @@ def _ensure_demo_owner() -> tuple[str, str]:
     return DEMO_USERNAME, password
 
 
+def _score_demo_if_stale() -> None:
+    from django.utils import timezone
+
+    from dangol.core.tenancy import shop_scope
+    from dangol.scoring.selectors import scoring_run_latest
+
+    shop = _shop_or_fail(DEMO_SLUG)
+    with shop_scope(shop):
+        latest = scoring_run_latest(shop=shop)
+        if latest is not None and latest.as_of >= timezone.localdate():
+            _console().print("3/4 오늘 점수가 이미 있습니다 / today's scores already exist")
+            return
+        _console().print("3/4 고객 점수 계산 / scoring the customers")
+        _print_run(_score(shop=shop))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.utils import timezone
@@ -221,13 +309,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dangol.shops.selectors import shop_get_by_slug
 
     console = _console()
-    console.print("1/3 데이터베이스 준비 / preparing the database")
+    console.print("1/4 데이터베이스 준비 / preparing the database")
     call_command("migrate", interactive=False, verbosity=0)
     if shop_get_by_slug(slug=DEMO_SLUG) is None:
-        console.print("2/3 데모 카페 만들기 / creating the demo café")
+        console.print("2/4 데모 카페 만들기 / creating the demo café")
         _seed(slug=DEMO_SLUG, customers=2000, months=18, seed=42, end=timezone.localdate())
     else:
-        console.print("2/3 데모 카페가 이미 있습니다 / the demo café already exists")
+        console.print("2/4 데모 카페가 이미 있습니다 / the demo café already exists")
+    _score_demo_if_stale()
     username, password = _ensure_demo_owner()
     url = f"http://{args.host}:{args.port}"
     console.print()
@@ -238,7 +327,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print()
     if args.no_serve:
         return 0
-    console.print("3/3 대시보드 실행 (끝내려면 Ctrl+C) / serving the dashboard (Ctrl+C to stop)")
+    console.print("4/4 대시보드 실행 (끝내려면 Ctrl+C) / serving the dashboard (Ctrl+C to stop)")
     return _serve(host=args.host, port=args.port, threads=8)
 
 
