@@ -49,6 +49,7 @@ def seasonal_customers(
     season_months: int = SEASON_MONTHS,
     min_season_customers: int = 5,
     season_excess: float = 3.0,
+    min_recurring: int = 2,
 ) -> pl.DataFrame:
     """Per customer: ``seasonal`` and ``season_start_month`` (1-12, null when not seasonal).
 
@@ -57,8 +58,9 @@ def seasonal_customers(
     that the window is a season rather than a short history: they came in that window in two
     different years' seasons, or the shop has a season there: at least
     ``min_season_customers`` such customers start in that window, and ``season_excess`` times
-    as many as an even spread over the twelve possible windows would give.
-    ``visits`` has one row per customer-day (``_day``).
+    as many as an even spread over the twelve possible windows would give, and the season has
+    come round before for at least ``min_recurring`` of them (a cohort that joined and left
+    together is not a season). ``visits`` has one row per customer-day (``_day``).
     """
     months = visits.select(
         customer,
@@ -83,10 +85,16 @@ def seasonal_customers(
         .agg((pl.col("_year") - (pl.col("_month") < pl.col("_start"))).n_unique().alias("_years"))
     )
     per_customer = per_customer.join(instances, on=customer, how="left")
-    counts = per_customer.drop_nulls("_start").group_by("_start").len()
+    counts = (
+        per_customer.drop_nulls("_start")
+        .group_by("_start")
+        .agg(pl.len().alias("len"), (pl.col("_years") >= 2).sum().alias("recurring"))
+    )
     total = int(counts["len"].sum()) if counts.height else 0
     floor = max(min_season_customers, season_excess * total / 12)
-    shop_seasons = counts.filter(pl.col("len") >= floor)["_start"].to_list()
+    shop_seasons = counts.filter((pl.col("len") >= floor) & (pl.col("recurring") >= min_recurring))[
+        "_start"
+    ].to_list()
     seasonal = pl.col("_start").is_not_null() & (
         (pl.col("_years") >= 2) | pl.col("_start").is_in(shop_seasons)
     )
