@@ -12,9 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaincinv, betaln, digamma, expit, gammaln, hyp2f1, roots_legendre
+from scipy.special import (
+    betaincinv,
+    betaln,
+    digamma,
+    expit,
+    gammaln,
+    hyp2f1,
+    polygamma,
+    roots_legendre,
+)
 
-from .fitting import Array, TransactionModel, as_float_array
+from .fitting import Array, TransactionModel, as_float_array, level_codes
 
 # The prediction formulas divide by (a - 1); exactly at a = 1 they are 0/0 with a finite limit.
 _A_ONE_GAP = 1e-7
@@ -58,11 +67,136 @@ class _Levels:
     times are whole days) instead of once per row, which dominates the cost of a fit.
     """
 
-    def __init__(self, values: Array):
-        self.values, self.index = np.unique(values, return_inverse=True)
+    def __init__(self, values: Array, *, codes: tuple[Array, Array] | None = None):
+        self.values, self.index = codes if codes is not None else level_codes(values)
 
     def map(self, function: Any) -> Array:
         return np.asarray(function(self.values), dtype=np.float64)[self.index]
+
+
+def _dot(left: Array, right: Array) -> float:
+    return float(np.einsum("i,i", left, right))
+
+
+class _Totals:
+    """Whole-sample log-likelihood, gradient and Hessian of (M)BG/NBD in one pass.
+
+    The fit only needs weighted sums over customers, never per-row gradients. Every term that
+    depends on one column alone is summed per distinct value (weights are pre-aggregated per
+    level), so per row there remains only the two-branch mixture ("still alive" vs "dropped out
+    after t_x"), evaluated on the rows where dropping out is possible (x > 0 for BG/NBD).
+
+    With d = log(a / (b + x + k - 1)) + (r + x)(log(alpha + T) - log(alpha + t_x)) and
+    w = expit(d), a row's log-likelihood is A(x) - (r + x) log(alpha + T) + softplus(d), so its
+    gradient is grad A + grad a3 + w grad d and its Hessian adds w hess d + w(1 - w) grad d grad d'.
+    """
+
+    def __init__(
+        self, levels: tuple[_Levels, _Levels, _Levels], x: Array, weights: Array, k: float
+    ):
+        by_x, by_tx, by_age = levels
+        self.k = k
+        self.x_values = by_x.values
+        self.tx_values = by_tx.values
+        self.age_values = by_age.values
+        n_x, n_age = by_x.values.size, by_age.values.size
+        self.total = float(weights.sum())
+        self.w_x = np.bincount(by_x.index, weights, minlength=n_x)
+        self.w_age = np.bincount(by_age.index, weights, minlength=n_age)
+        self.wx_age = np.bincount(by_age.index, weights * x, minlength=n_age)
+        dead = np.flatnonzero(x > 0) if k == 0.0 else None
+        pick = (lambda v: v) if dead is None else (lambda v: v[dead])
+        self.ix, self.itx, self.iage = pick(by_x.index), pick(by_tx.index), pick(by_age.index)
+        self.x, self.weights = pick(x), pick(weights)
+        # Levels of x where dropping out is possible (b + x + k - 1 > 0 there).
+        self.dead_x = (self.x_values > 0) | (k > 0)
+        self._work = np.empty((7, self.x.size))
+
+    def __call__(self, params: Array, *, hessian: bool = False) -> tuple[float, Array, Array]:
+        r, alpha, a, b = (float(p) for p in params)
+        k, xv, W = self.k, self.x_values, self.total
+        w_x, w_age, wx_age = self.w_x, self.w_age, self.wx_age
+        ab, abx, bx = a + b, a + b + xv + k, b + xv + k
+        log_age = np.log(alpha + self.age_values)
+        inv_age = 1.0 / (alpha + self.age_values)
+        log_tx = np.log(alpha + self.tx_values)
+        inv_tx = 1.0 / (alpha + self.tx_values)
+        rx_age = r * w_age + wx_age  # sum over rows of weight * (r + x), per level of T
+        # Terms of single columns, summed per level.
+        value = (
+            w_x @ (gammaln(r + xv) + gammaln(bx) - gammaln(abx))
+            + W * (-gammaln(r) + r * np.log(alpha) + gammaln(ab) - gammaln(b))
+            - rx_age @ log_age
+        )
+        psi_abx = digamma(abx)
+        grad = np.array(
+            [
+                w_x @ digamma(r + xv) + W * (np.log(alpha) - digamma(r)) - w_age @ log_age,
+                W * r / alpha - rx_age @ inv_age,
+                W * digamma(ab) - w_x @ psi_abx,
+                w_x @ (digamma(bx) - psi_abx) + W * (digamma(ab) - digamma(b)),
+            ]
+        )
+        # The mixture, per row where dropping out is possible. Work arrays are reused between
+        # calls and dot products avoid BLAS (whose threads only add overhead at this size).
+        denom = np.where(self.dead_x, b + xv + k - 1.0, 1.0)
+        q = 1.0 / denom
+        log_c = np.log(a) - np.log(denom)
+        gap, d, rx, survive, v, e, tmp = self._work
+        np.take(log_age, self.iage, out=gap)
+        np.subtract(gap, np.take(log_tx, self.itx, out=tmp), out=gap)  # D = dd/dr >= 0
+        np.add(self.x, r, out=rx)
+        np.multiply(rx, gap, out=d)
+        np.add(d, np.take(log_c, self.ix, out=tmp), out=d)
+        # softplus(d) = -log(1 - w); beyond d = 700 it is d itself to double precision.
+        np.minimum(d, 700.0, out=survive)
+        overflow = float(np.max(d, initial=0.0)) > 700.0
+        if overflow:
+            value += _dot(self.weights, np.subtract(d, survive, out=tmp))
+        np.negative(survive, out=survive)
+        expit(survive, out=survive)  # 1 - w
+        value -= _dot(self.weights, np.log(survive, out=tmp))
+        expit(d, out=v)
+        np.multiply(v, self.weights, out=v)  # weight * w
+        np.take(inv_age, self.iage, out=e)
+        np.subtract(e, np.take(inv_tx, self.itx, out=tmp), out=e)  # d(D)/d alpha
+        rx_e = np.multiply(rx, e, out=rx)  # dd/d alpha
+        v_x = np.bincount(self.ix, v, minlength=xv.size)
+        grad += [_dot(v, gap), _dot(v, rx_e), v_x.sum() / a, -(v_x @ q)]
+        if not hessian:
+            return float(value), grad, np.zeros((4, 4))
+        tri_ab = polygamma(1, ab) - polygamma(1, abx)
+        h = np.zeros((4, 4))
+        h[0, 0] = w_x @ polygamma(1, r + xv) - W * polygamma(1, r)
+        h[0, 1] = W / alpha - w_age @ inv_age + _dot(v, e)
+        h[1, 1] = -W * r / alpha**2 + rx_age @ inv_age**2
+        np.take(inv_age, self.iage, out=d)
+        np.add(d, np.take(inv_tx, self.itx, out=tmp), out=d)
+        h[1, 1] -= np.einsum("i,i,i", v, rx_e, d)
+        h[2, 2] = w_x @ tri_ab - v_x.sum() / a**2
+        h[2, 3] = w_x @ tri_ab
+        h[3, 3] = w_x @ (polygamma(1, bx) + tri_ab) - W * polygamma(1, b) + v_x @ q**2
+        # w (1 - w) grad d grad d', with grad d = (D, (r + x) e, 1 / a, -q(x)).
+        if overflow:
+            expit(np.negative(d, out=survive), out=survive)
+        u = np.multiply(v, survive, out=survive)
+        u_x = np.bincount(self.ix, u, minlength=xv.size)
+        u_gap = np.multiply(u, gap, out=tmp)
+        u_gap_x = np.bincount(self.ix, u_gap, minlength=xv.size)
+        h[0, 0] += _dot(u_gap, gap)
+        h[0, 1] += _dot(u_gap, rx_e)
+        u_rx_e = np.multiply(u, rx_e, out=tmp)
+        u_rx_e_x = np.bincount(self.ix, u_rx_e, minlength=xv.size)
+        h[1, 1] += _dot(u_rx_e, rx_e)
+        h[0, 2] += u_gap_x.sum() / a
+        h[0, 3] -= u_gap_x @ q
+        h[1, 2] += u_rx_e_x.sum() / a
+        h[1, 3] -= u_rx_e_x @ q
+        h[2, 2] += u_x.sum() / a**2
+        h[2, 3] -= (u_x @ q) / a
+        h[3, 3] += u_x @ q**2
+        h = np.triu(h) + np.triu(h, 1).T
+        return float(value), grad, h
 
 
 class _BetaGeoBase(TransactionModel):
@@ -79,6 +213,20 @@ class _BetaGeoBase(TransactionModel):
         levels = (_Levels(x), _Levels(t_x), _Levels(age))
         self._levels_cache = (x, t_x, age, levels)
         return levels
+
+    def _seed_levels(
+        self, data: tuple[Array, Array, Array], levels: list[Array], codes: list[Array]
+    ) -> None:
+        # The collapse step already knows every column's distinct values: keep them.
+        x, t_x, age = data
+        made = tuple(
+            _Levels(col, codes=(lv, c)) for col, lv, c in zip(data, levels, codes, strict=True)
+        )
+        self._levels_cache = (x, t_x, age, made)
+
+    def _totals(self, data: tuple[Array, ...], weights: Array) -> _Totals:
+        x, t_x, age = data
+        return _Totals(self._levels(x, t_x, age), x, weights, self._offset)
 
     def _parts(self, params: Array, x: Array, t_x: Array, age: Array) -> dict[str, Array]:
         r, alpha, a, b = params

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import polars as pl
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 # Natural parameters stay within [e^-LOG_BOUND, e^LOG_BOUND]: wide enough for any real shop, and
 # a fit that runs into the edge is a sign the data cannot identify the model (flagged below).
@@ -31,13 +32,72 @@ def as_float_array(values: Any) -> Array:
     return np.atleast_1d(np.asarray(values, dtype=np.float64))
 
 
+# Below this many rows numpy's sort-based unique is as fast as anything and simplest.
+_HASH_CODES_MIN_ROWS = 50_000
+
+
+def level_codes(values: Array) -> tuple[Array, Array]:
+    """Sorted distinct values of a column and each entry's position among them.
+
+    Equivalent to ``np.unique(values, return_inverse=True)``. For long columns with few
+    distinct values (times in whole days) it hashes instead of sorting every entry, which is
+    several times faster at a million rows.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < _HASH_CODES_MIN_ROWS or not np.all(np.isfinite(values)):
+        levels, codes = np.unique(values, return_inverse=True)
+        return levels, codes.reshape(-1)
+    # Adding 0.0 turns -0.0 into 0.0, so that hashing and sorting see one zero.
+    series = pl.Series(values + 0.0)
+    levels = np.sort(series.unique().to_numpy())
+    positions = pl.Series(np.arange(levels.size, dtype=np.int64))
+    codes = series.replace_strict(pl.Series(levels), positions).to_numpy()
+    return levels, codes
+
+
+def _unique_counts(key: Array) -> tuple[Array, Array]:
+    """``np.unique(key, return_counts=True)`` for an int64 array, with a multi-threaded sort."""
+    ordered = pl.Series(key).sort().to_numpy() if key.size >= _HASH_CODES_MIN_ROWS else np.sort(key)
+    starts = np.empty(ordered.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    return ordered[first], np.diff(first, append=ordered.size)
+
+
+def collapse_codes(*columns: Array) -> tuple[list[Array], list[Array], Array]:
+    """Unique rows of equal-length columns as per-column levels and codes, with row counts.
+
+    Returns ``(levels, codes, counts)``: row ``j`` of the result is
+    ``[levels[i][codes[i][j]] for i in ...]``, rows are sorted lexicographically (so that a refit
+    on the same data, in any order, follows the same optimiser path bit for bit) and
+    ``counts[j]`` is how often the row occurs.
+    """
+    levels, codes = zip(*(level_codes(col) for col in columns), strict=True)
+    sizes = [lv.size for lv in levels]
+    if math.prod(sizes) >= 2**62:
+        # Too many combinations for one integer key: group on the columns themselves.
+        frame = pl.DataFrame({f"c{i}": c for i, c in enumerate(codes)})
+        grouped = frame.group_by(frame.columns).len().sort(frame.columns)
+        unique_codes = [grouped[f"c{i}"].to_numpy() for i in range(len(columns))]
+        return list(levels), unique_codes, grouped["len"].to_numpy().astype(np.float64)
+    # Mixed-radix key: sorting keys sorts rows lexicographically by (column 0, column 1, ...).
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for size, code in zip(sizes, codes, strict=True):
+        key *= size
+        key += code
+    unique_keys, counts = _unique_counts(key)
+    unique_codes = []
+    for size in reversed(sizes):
+        unique_codes.append(unique_keys % size)
+        unique_keys = unique_keys // size
+    return list(levels), unique_codes[::-1], counts.astype(np.float64)
+
+
 def collapse(*columns: Array) -> tuple[list[Array], Array]:
-    """Unique rows of the given equal-length columns and how often each occurs."""
-    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)})
-    # Sorted so that a refit on the same data follows the same optimiser path, bit for bit.
-    grouped = frame.group_by(frame.columns).len().sort(frame.columns)
-    unique = [grouped[f"c{i}"].to_numpy().astype(np.float64) for i in range(len(columns))]
-    return unique, grouped["len"].to_numpy().astype(np.float64)
+    """Unique rows of the given equal-length columns (sorted) and how often each occurs."""
+    levels, codes, counts = collapse_codes(*(as_float_array(c) for c in columns))
+    return [lv[c] for lv, c in zip(levels, codes, strict=True)], counts
 
 
 def numerical_hessian(
@@ -160,11 +220,24 @@ class CustomerModel:
 
     _gradient_rows: Callable[..., Array] | None = None
 
+    # Optional fast path: ``_totals(data, weights)`` returns a callable that maps natural
+    # parameters to (total log-likelihood, its gradient, its Hessian when ``hessian=True``).
+    _totals: Callable[..., Callable[..., tuple[float, Array, Array]]] | None = None
+
     def _initial_params(self, *data: Array, weights: Array) -> Array:
         raise NotImplementedError
 
     # -- fitting -----------------------------------------------------------------------------
     def _fit_rows(self, data: Sequence[Array], weights: Array, n_customers: int) -> Self:
+        # The optimiser works on vectors of 3-4 numbers, where BLAS worker threads only add
+        # wake-up latency (about 4 ms per L-BFGS-B step on a busy 2-core machine, i.e. most of
+        # a fit's time); the large per-row passes do not go through BLAS.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_rows_single_threaded(data, weights, n_customers)
+
+    def _fit_rows_single_threaded(
+        self, data: Sequence[Array], weights: Array, n_customers: int
+    ) -> Self:
         total = float(weights.sum())
         scale = max(total, 1.0)
 
@@ -189,7 +262,17 @@ class CustomerModel:
             grad = grad * params
             return np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
 
+        totals = self._totals(data, weights) if self._totals is not None else None
+
         def objective(theta: Array) -> tuple[float, Array]:
+            if totals is not None:
+                params = np.exp(theta)
+                ll, grad_ll, _ = totals(params)
+                value = -ll / scale + self.penalizer * float(params @ params)
+                grad = (-grad_ll / scale + 2.0 * self.penalizer * params) * params
+                if not math.isfinite(value):
+                    return 1e300, np.zeros_like(theta)
+                return value, np.nan_to_num(grad, nan=0.0, posinf=1e6, neginf=-1e6)
             joint = getattr(self, "_value_and_gradient_rows", None)
             if joint is None:
                 return penalised(theta), gradient(theta)
@@ -214,23 +297,19 @@ class CustomerModel:
             theta = _newton_polish(penalised, gradient, theta, analytic=False)
         params = np.exp(theta)
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
-        self.log_likelihood_ = float(weights @ self._log_likelihood_rows(params, *data))
         self.n_customers_ = int(n_customers)
         self.converged_ = bool(result.success)
         self.n_iter_ = int(result.nit)
 
-        def total_ll(t: Array) -> float:
-            return float(weights @ self._log_likelihood_rows(np.exp(t), *data))
-
-        if self._gradient_rows is not None:
-
-            def total_grad(t: Array) -> Array:
-                p = np.exp(t)
-                return (self._gradient_rows(p, *data) @ weights) * p
-
-            hessian = hessian_from_gradient(total_grad, theta)
+        if totals is not None:
+            # Analytic Hessian: one pass over the data instead of 2 gradient passes per parameter.
+            ll, grad_ll, hessian_natural = totals(params, hessian=True)
+            self.log_likelihood_ = ll
+            # Chain rule to log-parameters: H_log = P H P + diag(P grad), P = diag(params).
+            hessian = hessian_natural * np.outer(params, params) + np.diag(params * grad_ll)
         else:
-            hessian = numerical_hessian(total_ll, theta)
+            self.log_likelihood_ = float(weights @ self._log_likelihood_rows(params, *data))
+            hessian = self._hessian_by_differences(theta, data, weights)
         errors, hessian_ok = standard_errors(-hessian, params)
         self.standard_errors_ = dict(zip(self.param_names, (float(e) for e in errors), strict=True))
 
@@ -246,6 +325,21 @@ class CustomerModel:
         self.warnings_ = warnings
         self.reliable_ = not warnings
         return self
+
+    def _hessian_by_differences(self, theta: Array, data: Sequence[Array], weights: Array) -> Array:
+        """Hessian of the total log-likelihood in log-parameters, by finite differences."""
+        if self._gradient_rows is not None:
+
+            def total_grad(t: Array) -> Array:
+                p = np.exp(t)
+                return (self._gradient_rows(p, *data) @ weights) * p
+
+            return hessian_from_gradient(total_grad, theta)
+
+        def total_ll(t: Array) -> float:
+            return float(weights @ self._log_likelihood_rows(np.exp(t), *data))
+
+        return numerical_hessian(total_ll, theta)
 
     def _params(self) -> Array:
         try:
@@ -309,10 +403,17 @@ class TransactionModel(CustomerModel):
         x, t_x, age = (as_float_array(v) for v in (frequency, recency, T))
         _check_rfm(x, t_x, age)
         if weights is None:
-            (x, t_x, age), counts = collapse(x, t_x, age)
+            levels, codes, counts = collapse_codes(x, t_x, age)
+            x, t_x, age = (lv[c] for lv, c in zip(levels, codes, strict=True))
+            self._seed_levels((x, t_x, age), levels, codes)
         else:
             counts = as_float_array(weights)
         return self._fit_rows((x, t_x, age), counts, round(float(counts.sum())))
+
+    def _seed_levels(
+        self, data: tuple[Array, Array, Array], levels: list[Array], codes: list[Array]
+    ) -> None:
+        """Hook: distinct values and codes of the collapsed columns, for models that use them."""
 
     def fit_summary(self, summary: pl.DataFrame) -> Self:
         """Fit on a frame from :func:`dangol.analytics.summary.summarize`."""
