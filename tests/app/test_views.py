@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dangol.core.tenancy import shop_scope
 from dangol.sales.selectors import home_kpis
+from dangol.scoring.services import shop_score
 from tests.app.factories import make_customer, make_purchases
 
 
@@ -129,6 +131,8 @@ def test_main_pages_have_bounded_queries(client, two_shops, django_assert_max_nu
     for i in range(30):
         c = make_customer(a.shop, name=f"손님{i}")
         make_purchases(a.shop, a.store, a.product, c, days_ago=[i + 1, i + 20])
+    with shop_scope(a.shop):
+        shop_score(shop=a.shop)
     client.force_login(a.owner)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("web:customers")).status_code == 200

@@ -29,6 +29,20 @@ class CustomerStatus(models.TextChoices):
     DORMANT = "dormant", _("Dormant")
 
 
+class RfmSegment(models.TextChoices):
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+    NEW = "new", _("New customers")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE = "cant_lose", _("Can't lose them")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
 class ScoringRun(ShopScopedModel):
     """One scoring of a shop: what was fitted, how well it backtested, how it ended."""
 
@@ -72,7 +86,7 @@ class CustomerScore(ShopScopedModel):
     r_score = models.PositiveSmallIntegerField("R")
     f_score = models.PositiveSmallIntegerField("F")
     m_score = models.PositiveSmallIntegerField("M")
-    rfm_segment = models.CharField(_("RFM segment"), max_length=24)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=24, choices=RfmSegment.choices)
 
     p_alive = models.FloatField(_("probability still a customer"))
     expected_visits_90d = models.FloatField(_("expected visits in 90 days"))

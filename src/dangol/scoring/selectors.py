@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from dangol.customers.models import Customer
 from dangol.sales.selectors import paid_purchases
@@ -86,9 +86,14 @@ def risk_summary(*, shop: Shop) -> RiskSummary | None:
     run = scoring_run_latest(shop=shop)
     if run is None:
         return None
-    scores = score_queryset(shop=shop, run=run)
-    by_status = {row["status"]: row["n"] for row in scores.values("status").annotate(n=Count("pk"))}
-    value = scores.aggregate(v=Sum("value_at_risk", filter=Q(status__in=WINNABLE)))["v"] or 0
+    rows = (
+        score_queryset(shop=shop, run=run)
+        .values("status")
+        .annotate(n=Count("pk"), value=Sum("value_at_risk"))
+        .order_by()
+    )
+    by_status = {row["status"]: row["n"] for row in rows}
+    value = sum(row["value"] or 0 for row in rows if row["status"] in WINNABLE)
     return RiskSummary(
         run=run,
         at_risk=by_status.get(CustomerStatus.AT_RISK, 0),
@@ -99,10 +104,12 @@ def risk_summary(*, shop: Shop) -> RiskSummary | None:
     )
 
 
-def at_risk_list(*, shop: Shop, limit: int = 20) -> list[CustomerScore]:
+def at_risk_list(
+    *, shop: Shop, run: ScoringRun | None = None, limit: int = 20
+) -> list[CustomerScore]:
     """Winnable customers, the most valuable at risk first."""
     return list(
-        score_queryset(shop=shop)
+        score_queryset(shop=shop, run=run)
         .filter(status__in=WINNABLE)
         .select_related("customer")
         .order_by("-value_at_risk", "-churn_probability", "pk")[:limit]

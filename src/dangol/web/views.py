@@ -16,9 +16,11 @@ from dangol.core.phone import format_phone, mask_phone
 from dangol.customers.selectors import consent_current, customer_get, customer_list
 from dangol.customers.services import CustomerError, CustomerInput, customer_create
 from dangol.sales.selectors import customer_stats, home_kpis, purchase_timeline
+from dangol.scoring.selectors import at_risk_list, customer_score_get, risk_summary
 from dangol.shops.models import Role
 from dangol.web.charts import weekly_bars
 from dangol.web.forms import CustomerForm, CustomerSearchForm, LoginForm
+from dangol.web.scores import score_view, status_parts
 
 LOGIN_LIMIT = 10
 LOGIN_WINDOW_SECONDS = 15 * 60
@@ -66,10 +68,23 @@ class LoginView(auth_views.LoginView):
 @member_required
 def home(request: HttpRequest) -> HttpResponse:
     kpis = home_kpis(shop=request.shop)
+    risk = risk_summary(shop=request.shop)
     return render(
         request,
         "web/home.html",
-        {"kpis": kpis, "bars": weekly_bars(kpis.weekly_visits), "nav": "home"},
+        {
+            "kpis": kpis,
+            "bars": weekly_bars(kpis.weekly_visits),
+            "risk": risk,
+            "status_parts": status_parts(risk) if risk else [],
+            "to_contact": [
+                score_view(s) for s in at_risk_list(shop=request.shop, run=risk.run, limit=5)
+            ]
+            if risk
+            else [],
+            "churn": risk.run.fitted.get("churn", {}) if risk else {},
+            "nav": "home",
+        },
     )
 
 
@@ -109,6 +124,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         format_phone(customer.phone) if _can_see_full_phone(request) else mask_phone(customer.phone)
     )
     stats = customer_stats(shop=request.shop, customer=customer)
+    score = customer_score_get(shop=request.shop, customer=customer)
     return render(
         request,
         "web/customer_detail.html",
@@ -119,6 +135,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "purchases": purchases,
             "visit_count": stats.visits,
             "total_spend": stats.total_spend,
+            "score": score_view(score) if score else None,
             "nav": "customers",
         },
     )
