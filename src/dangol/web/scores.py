@@ -12,6 +12,9 @@ from django.utils.translation import get_language
 from dangol.scoring.models import CustomerScore, CustomerStatus
 from dangol.scoring.selectors import RiskSummary
 
+# Fewer visits than this are not a habit yet (the same rule as the broken-habit detection).
+MIN_HABIT_VISITS = 4
+
 # Worst first, so the bar reads left to right from "needs you now" to "fine".
 STATUS_ORDER = (
     CustomerStatus.BROKEN_HABIT,
@@ -56,7 +59,11 @@ def score_view(score: CustomerScore, *, today: dt.date | None = None) -> ScoreVi
         score=score,
         reasons=[r[key] for r in score.reasons],
         action=score.action_ko if key == "ko" else score.action_en,
-        habit_weekday=str(WEEKDAYS[score.habit_weekday - 1]) if score.habit_weekday else None,
+        habit_weekday=(
+            str(WEEKDAYS[score.habit_weekday - 1])
+            if score.habit_weekday and score.visits >= MIN_HABIT_VISITS
+            else None
+        ),
         days_until_next=(nxt - today).days if nxt else None,
         churn_percent=round(score.churn_probability * 100),
         alive_percent=round(score.p_alive * 100),
