@@ -77,3 +77,17 @@ def test_before_the_first_scoring_the_home_page_says_so(client, db):
     client.force_login(owner)
     body = client.get(reverse("web:home")).content.decode()
     assert "아직 점수가 없어요" in body
+
+
+def test_customer_list_filters_by_status(client, scored_shop):
+    _shop, owner, broken, gone = scored_shop
+    client.force_login(owner)
+    body = client.get(reverse("web:customers"), {"status": "winnable"}).content.decode()
+    assert "목요일손님" in body and "떠난손님" not in body and "단골0" not in body
+    lapsed = client.get(reverse("web:customers"), {"status": "lapsed"}).content.decode()
+    assert "떠난손님" in lapsed and "목요일손님" not in lapsed
+    everyone = client.get(reverse("web:customers")).content.decode()
+    assert "목요일손님" in everyone and "떠난손님" in everyone
+    assert 'class="tag s-broken_habit"' in everyone
+    # An unknown status is ignored rather than an error.
+    assert client.get(reverse("web:customers"), {"status": "<script>"}).status_code == 200

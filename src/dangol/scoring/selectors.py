@@ -104,6 +104,22 @@ def risk_summary(*, shop: Shop) -> RiskSummary | None:
     )
 
 
+WINNABLE_FILTER = "winnable"
+
+
+def customer_ids_with_status(*, shop: Shop, status: str) -> QuerySet[CustomerScore]:
+    """Customer ids in the latest run with ``status`` ("winnable" = broken habit or at risk),
+    as a subquery for filtering customer lists."""
+    statuses = WINNABLE if status == WINNABLE_FILTER else (status,)
+    return score_queryset(shop=shop).filter(status__in=statuses).values("customer_id")
+
+
+def customer_statuses(*, shop: Shop, customer_ids: list[int]) -> dict[int, str]:
+    """Latest status of each of ``customer_ids`` that has one."""
+    rows = score_queryset(shop=shop).filter(customer_id__in=customer_ids)
+    return dict(rows.values_list("customer_id", "status"))
+
+
 def at_risk_list(
     *, shop: Shop, run: ScoringRun | None = None, limit: int = 20
 ) -> list[CustomerScore]:

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.core.phone import InvalidPhone, normalize_phone
 from dangol.customers.models import BirthdayCalendar, Gender
+from dangol.scoring.models import CustomerStatus
+from dangol.scoring.selectors import WINNABLE_FILTER
 
 
 class LoginForm(AuthenticationForm):
@@ -14,8 +16,16 @@ class LoginForm(AuthenticationForm):
     )
 
 
+STATUS_FILTERS = [
+    ("", _("All")),
+    (WINNABLE_FILTER, _("Contact now")),
+    *CustomerStatus.choices,
+]
+
+
 class CustomerSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=40, label=_("Search"))
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS, label=_("Status"))
 
 
 class CustomerForm(forms.Form):

@@ -16,10 +16,17 @@ from dangol.core.phone import format_phone, mask_phone
 from dangol.customers.selectors import consent_current, customer_get, customer_list
 from dangol.customers.services import CustomerError, CustomerInput, customer_create
 from dangol.sales.selectors import customer_stats, home_kpis, purchase_timeline
-from dangol.scoring.selectors import at_risk_list, customer_score_get, risk_summary
+from dangol.scoring.models import CustomerStatus
+from dangol.scoring.selectors import (
+    at_risk_list,
+    customer_ids_with_status,
+    customer_score_get,
+    customer_statuses,
+    risk_summary,
+)
 from dangol.shops.models import Role
 from dangol.web.charts import weekly_bars
-from dangol.web.forms import CustomerForm, CustomerSearchForm, LoginForm
+from dangol.web.forms import STATUS_FILTERS, CustomerForm, CustomerSearchForm, LoginForm
 from dangol.web.scores import score_view, status_parts
 
 LOGIN_LIMIT = 10
@@ -95,10 +102,15 @@ def _can_see_full_phone(request: HttpRequest) -> bool:
 @member_required
 def customers(request: HttpRequest) -> HttpResponse:
     form = CustomerSearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(customer_list(shop=request.shop, query=query), 25).get_page(
-        request.GET.get("page")
-    )
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    status = form.cleaned_data["status"] if valid else ""
+    listed = customer_list(shop=request.shop, query=query)
+    if status:
+        listed = listed.filter(pk__in=customer_ids_with_status(shop=request.shop, status=status))
+    page = Paginator(listed, 25).get_page(request.GET.get("page"))
+    statuses = customer_statuses(shop=request.shop, customer_ids=[c.pk for c in page.object_list])
+    labels = dict(CustomerStatus.choices)
     rows = [
         {
             "customer": c,
@@ -106,10 +118,20 @@ def customers(request: HttpRequest) -> HttpResponse:
             "visits": c.visit_count,
             "last_visit": c.last_visit,
             "spend": c.total_spend or 0,
+            "status": statuses.get(c.pk),
+            "status_label": labels.get(statuses.get(c.pk), ""),
         }
         for c in page.object_list
     ]
-    context = {"form": form, "page": page, "rows": rows, "query": query, "nav": "customers"}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query,
+        "status": status,
+        "status_filters": STATUS_FILTERS,
+        "nav": "customers",
+    }
     template = (
         "web/_customer_rows.html" if request.headers.get("HX-Request") else "web/customers.html"
     )
