@@ -78,17 +78,17 @@ def read_transactions_csv(
 ) -> pl.DataFrame:
     """Read a CSV export of transactions, keeping only the columns the summaries need.
 
-    ``at`` is parsed to a datetime (or date) when it arrives as text, so that POS exports with
-    either ``2024-03-01`` or ``2024-03-01 14:22`` work without configuration.
+    ``at`` is parsed to a datetime when it arrives as text, so that POS exports with either
+    ``2024-03-01`` or ``2024-03-01 14:22`` work without configuration. Encodings, amounts such
+    as ``12,500원`` and row-numbered errors are handled by ``readers.read_transactions``.
     """
-    columns = [customer, at] + ([amount] if amount else [])
-    frame = pl.read_csv(path, columns=columns, infer_schema_length=10_000)
-    if frame.schema[at] == pl.String:
-        parsed = pl.col(at).str.to_datetime(format=date_format, strict=False)
-        frame = frame.with_columns(parsed.alias(at))
-    if amount:
-        frame = frame.with_columns(pl.col(amount).cast(pl.Float64))
-    return frame
+    from .readers import AMOUNT, AT, CUSTOMER, read_transactions
+
+    read = read_transactions(
+        path, format="csv", customer=customer, at=at, amount=amount, date_format=date_format
+    )
+    names = {CUSTOMER: customer, AT: at} | ({AMOUNT: amount} if amount else {})
+    return read.frame.rename(names)
 
 
 def occasions(

@@ -5,20 +5,35 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dangol.cli.errors import UserError
 
+if TYPE_CHECKING:
+    import polars as pl
+
 CDNOW_COLUMNS = ["customer_id_full", "customer_id", "date", "quantity", "amount"]
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="파일로 고객 예측 / fit the models on a transactions file")
     p.add_argument("file")
-    p.add_argument("--format", choices=["csv", "cdnow"], default="csv")
+    p.add_argument(
+        "--format",
+        choices=["csv", "cdnow", "xlsx"],
+        help="csv (UTF-8 or CP949), xlsx (Excel workbook) or cdnow; default: xlsx for .xlsx "
+        "files, csv otherwise",
+    )
+    p.add_argument("--sheet", help="xlsx: sheet name or 0-based index (default: the first sheet)")
     p.add_argument("--customer-col", required=True, help="column name or 0-based index")
     p.add_argument("--date-col", required=True, help="column name or 0-based index")
     p.add_argument("--amount-col", help="column name or 0-based index")
-    p.add_argument("--date-format", help="strftime format of the date column, e.g. %%Y%%m%%d")
+    p.add_argument(
+        "--date-format",
+        help="strftime format of text dates, e.g. %%Y%%m%%d (year-first dates such as "
+        "2024-03-05, 2024.03.05 or 2024-03-05 14:22 are read without it)",
+    )
     p.add_argument("--calibration-end", required=True, help="YYYY-MM-DD")
     p.add_argument("--holdout-end", help="YYYY-MM-DD")
     p.add_argument("--unit", choices=["W", "D"], default="W")
@@ -26,54 +41,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_analyze, needs_django=False)
 
 
-def _column(value: str | None, columns: list[str], flag: str) -> str | None:
-    if value is None:
-        return None
-    if value in columns:
-        return value
-    if value.isdigit() and int(value) < len(columns):
-        return columns[int(value)]
-    raise UserError(
-        f"{flag} 열을 찾을 수 없습니다: {value} (있는 열: {', '.join(columns)})",
-        f"{flag}: no column {value!r} (columns: {', '.join(columns)})",
-    )
+def _error(ko: str, en: str) -> UserError:
+    # Messages quote file names and the file's own cells: keep them from being read as markup.
+    from rich.markup import escape
+
+    return UserError(escape(ko), escape(en))
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, str, str, str | None, int]:
+    """The transactions, the customer/date/amount column names, and rows left out (no id)."""
     import polars as pl
 
+    from dangol.analytics.readers import AT, CUSTOMER, ReadError, pick_column, read_transactions
     from dangol.analytics.summary import read_cdnow
 
     path = Path(args.file)
     if not path.is_file():
-        raise UserError(f"파일이 없습니다: {path}", f"No such file: {path}")
-    if args.format == "cdnow":
-        frame = read_cdnow(path)
-        columns = CDNOW_COLUMNS
-    else:
-        try:
-            frame = pl.read_csv(path, infer_schema_length=10_000)
-        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise UserError(
-                f"CSV를 읽을 수 없습니다 (UTF-8 CSV인지 확인하세요): {exc}",
-                f"Cannot read the CSV (is it UTF-8?): {exc}",
-            ) from exc
-        columns = frame.columns
-    customer = _column(args.customer_col, columns, "--customer-col")
-    at = _column(args.date_col, columns, "--date-col")
-    amount = _column(args.amount_col, columns, "--amount-col")
-    if frame.schema[at] == pl.String or (args.date_format and frame.schema[at] != pl.Date):
-        text = pl.col(at).cast(pl.String)
-        frame = frame.with_columns(
-            text.str.to_datetime(format=args.date_format, strict=False).alias(at)
-        )
-        bad = frame.filter(pl.col(at).is_null()).height
-        if bad:
-            raise UserError(
-                f"날짜로 읽을 수 없는 행이 {bad}개 있습니다 (--date-format 확인).",
-                f"{bad} rows have a date that cannot be parsed (check --date-format).",
+        raise _error(f"파일이 없습니다: {path}", f"No such file: {path}")
+    fmt = args.format or ("xlsx" if path.suffix.lower() in XLSX_SUFFIXES else "csv")
+    if args.sheet is not None and fmt != "xlsx":
+        raise UserError("--sheet는 xlsx 파일에만 씁니다.", "--sheet applies to --format xlsx only.")
+    try:
+        if fmt != "cdnow":
+            read = read_transactions(
+                path,
+                format=fmt,
+                customer=args.customer_col,
+                at=args.date_col,
+                amount=args.amount_col,
+                date_format=args.date_format,
+                sheet=args.sheet,
             )
-    return frame, customer, at, amount
+            return read.frame, CUSTOMER, AT, read.amount, read.skipped
+        try:
+            frame = read_cdnow(path)
+        except (ValueError, UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
+            raise _error(
+                f"CDNOW 형식(공백으로 나눈 다섯 열)이 아닙니다: {path.name}",
+                f"Not a CDNOW file (five whitespace-separated columns): {path.name}",
+            ) from exc
+        columns = CDNOW_COLUMNS
+        picked = [
+            pick_column(spec, columns, flag)
+            for spec, flag in (
+                (args.customer_col, "--customer-col"),
+                (args.date_col, "--date-col"),
+                (args.amount_col, "--amount-col"),
+            )
+        ]
+    except ReadError as exc:
+        raise _error(exc.ko, exc.en) from exc
+    customer, at, amount = (None if i is None else columns[i] for i in picked)
+    return frame, customer, at, amount, 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -82,7 +101,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     from dangol.analytics.report import analyze
 
-    frame, customer, at, amount = _load(args)
+    frame, customer, at, amount, skipped = _load(args)
     try:
         report = analyze(
             frame,
@@ -94,8 +113,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             unit=args.unit,
         )
     except ValueError as exc:
-        raise UserError(f"분석할 수 없습니다: {exc}", f"Cannot analyse: {exc}") from exc
+        raise _error(f"분석할 수 없습니다: {exc}", f"Cannot analyse: {exc}") from exc
     console = Console()
+    if skipped:
+        console.print(
+            f"고객번호가 빈 행 {skipped:,}개는 건너뛰었습니다 / "
+            f"left out {skipped:,} rows without a customer id",
+            highlight=False,
+        )
     table = Table(title=f"{report['customers']:,} customers")
     table.add_column("model")
     table.add_column("parameters")
