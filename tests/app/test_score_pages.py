@@ -80,7 +80,7 @@ def test_before_the_first_scoring_the_home_page_says_so(client, db):
 
 
 def test_customer_list_filters_by_status(client, scored_shop):
-    _shop, owner, broken, gone = scored_shop
+    _shop, owner, _broken, _gone = scored_shop
     client.force_login(owner)
     body = client.get(reverse("web:customers"), {"status": "winnable"}).content.decode()
     assert "목요일손님" in body and "떠난손님" not in body and "단골0" not in body
@@ -91,3 +91,28 @@ def test_customer_list_filters_by_status(client, scored_shop):
     assert 'class="tag s-broken_habit"' in everyone
     # An unknown status is ignored rather than an error.
     assert client.get(reverse("web:customers"), {"status": "<script>"}).status_code == 200
+
+
+def test_api_returns_the_latest_score(client, scored_shop, two_shops):
+    _shop, owner, broken, _gone = scored_shop
+    client.force_login(owner)
+    data = client.get(f"/api/v1/customers/{broken.pk}").json()
+    assert data["score"]["status"] == "broken_habit"
+    assert 0 <= data["score"]["churn_probability"] <= 1
+    assert data["score"]["reasons"][0]["ko"] and data["score"]["reasons"][0]["en"]
+    # Unscored customers have no score yet; other shops' customers stay invisible.
+    client.force_login(two_shops.a.owner)
+    assert client.get(f"/api/v1/customers/{two_shops.a.customer.pk}").json()["score"] is None
+    assert client.get(f"/api/v1/customers/{broken.pk}").status_code == 404
+
+
+def test_admin_shows_only_the_own_shops_runs(client, scored_shop, two_shops):
+    with shop_scope(two_shops.a.shop):
+        shop_score(shop=two_shops.a.shop)
+    owner = two_shops.a.owner
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    page = client.get(reverse("admin:scoring_scoringrun_changelist"))
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -7,8 +9,31 @@ from ninja import Router, Schema
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get
 from dangol.sales.selectors import customer_stats
+from dangol.scoring.selectors import customer_score_get
 
 router = Router(tags=["customers"])
+
+
+class ReasonOut(Schema):
+    key: str
+    ko: str
+    en: str
+
+
+class ScoreOut(Schema):
+    status: str
+    churn_probability: float
+    p_alive: float
+    expected_visits_90d: float
+    expected_next_visit: dt.date | None
+    clv: int
+    value_at_risk: int
+    rfm_segment: str
+    reasons: list[ReasonOut]
+    action_ko: str
+    action_en: str
+    computed_at: dt.datetime
+    model_version: str
 
 
 class CustomerOut(Schema):
@@ -16,6 +41,7 @@ class CustomerOut(Schema):
     name: str
     phone_masked: str
     visits: int
+    score: ScoreOut | None = None
 
 
 def _shop(request: HttpRequest):
@@ -34,4 +60,5 @@ def customer_detail(request: HttpRequest, customer_id: int):
         name=customer.name,
         phone_masked=mask_phone(customer.phone),
         visits=customer_stats(shop=shop, customer=customer).visits,
+        score=customer_score_get(shop=shop, customer=customer),
     )
