@@ -47,6 +47,10 @@ class Customer(ShopScopedModel):
         default=BirthdayCalendar.SOLAR,
     )
     birthday_leap_month = models.BooleanField(_("leap month"), default=False)
+    # Month and day (MMDD) of the birthday in its own calendar, in clear: birthday segments and
+    # greetings are set-based queries. The year, which identifies a person far more, stays
+    # encrypted in `birthday` (docs/adr/0002-birthday-month-day.md).
+    birthday_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     created_via = models.CharField(_("created via"), max_length=10, choices=CreatedVia.choices)
     home_store = models.ForeignKey(

@@ -75,6 +75,7 @@ def _build_customer(*, shop: Shop, data: CustomerInput, created_via: str) -> Cus
         birthday=data.birthday,
         birthday_calendar=data.birthday_calendar,
         birthday_leap_month=data.birthday_leap_month,
+        birthday_md=data.birthday.month * 100 + data.birthday.day if data.birthday else None,
         gender=data.gender,
         created_via=created_via,
         home_store=data.home_store,
