@@ -42,10 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _error(ko: str, en: str) -> UserError:
-    # Messages quote file names and the file's own cells: keep them from being read as markup.
-    from rich.markup import escape
-
-    return UserError(escape(ko), escape(en))
+    # The error printer escapes markup for every command; messages stay plain text here.
+    return UserError(ko, en)
 
 
 def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, str, str, str | None, int]:

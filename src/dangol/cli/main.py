@@ -28,10 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_error(ko: str, en: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True, soft_wrap=True)
-    console.print(f"[bold red]오류:[/] {ko}", highlight=False)
-    console.print(f"[bold red]Error:[/] {en}", highlight=False)
+    # Messages may quote user input ("[...]" in a file), which must never be read as markup.
+    console.print(f"[bold red]오류:[/] {escape(ko)}", highlight=False)
+    console.print(f"[bold red]Error:[/] {escape(en)}", highlight=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
