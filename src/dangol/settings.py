@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dangol.customers",
     "dangol.sales",
     "dangol.scoring",
+    "dangol.segments",
     "dangol.web",
 ]
 

@@ -1,0 +1,352 @@
+"""Conditions over paid purchases: visits, spend, recency, first visit, ticket, rank, products.
+
+"Visits" are paid purchases. Windows are local calendar days: "the last 30 days" is today and the
+29 days before it, in Seoul time. Each condition is one grouped subquery on purchases; when a
+customer with no purchase at all satisfies the comparison (e.g. "fewer than 2 visits"), the
+condition is written as "not among those who fail", so that they are included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseStatus
+from dangol.segments.conditions.base import (
+    LOOKUPS,
+    MAX_DAYS,
+    Condition,
+    EvalContext,
+    Param,
+    compare,
+    op_param,
+    op_words,
+    register,
+    window_param,
+)
+
+UNBOUNDED = 10**9
+
+
+def paid(ctx: EvalContext, days: int | None = None) -> QuerySet[Purchase]:
+    rows = Purchase.objects.for_shop(ctx.shop).filter(
+        status=PurchaseStatus.PAID, customer__isnull=False
+    )
+    if days:
+        rows = rows.filter(occurred_at__gte=ctx.days_ago_start(days))
+    return rows.order_by()
+
+
+def _window_words(days: int | None) -> tuple[str, str]:
+    return (f"최근 {days}일 ", f" in the last {days} days") if days else ("전체 기간 ", " ever")
+
+
+def _grouped(rows: QuerySet, aggregate) -> QuerySet:
+    return rows.values("customer_id").annotate(_v=aggregate)
+
+
+def aggregate_q(rows: QuerySet, aggregate, op: str, value: Any, *, zero: Any = None) -> Q:
+    """Customers whose aggregate over ``rows`` compares true; ``zero`` is the value of a
+    customer without rows (None: such customers never match)."""
+    if zero is not None and compare(op, zero, value):
+        failing = (
+            _grouped(rows, aggregate).exclude(**{f"_v__{LOOKUPS[op]}": value}).values("customer_id")
+        )
+        return ~Q(pk__in=failing)
+    matching = _grouped(rows, aggregate).filter(**{f"_v__{LOOKUPS[op]}": value})
+    matching = matching.values("customer_id")
+    return Q(pk__in=matching)
+
+
+def aggregate_values(rows: QuerySet, aggregate, ids: Sequence[int], zero: Any = None) -> dict:
+    found = dict(
+        _grouped(rows.filter(customer_id__in=ids), aggregate).values_list("customer_id", "_v")
+    )
+    if zero is not None:
+        return {i: found.get(i, zero) for i in ids}
+    return found
+
+
+def day_range(op: str, value: int) -> tuple[int, int]:
+    """The comparison as an inclusive range of whole days [lo, hi]."""
+    return {
+        "gte": (value, UNBOUNDED),
+        "gt": (value + 1, UNBOUNDED),
+        "lte": (0, value),
+        "lt": (0, value - 1),
+        "eq": (value, value),
+    }[op]
+
+
+class Visits(Condition):
+    key, group = "visits", "visits"
+    ko, en = "방문 횟수", "Number of visits"
+    params = (*op_param(maximum=100_000), window_param())
+
+    def q(self, params, ctx):
+        rows = paid(ctx, params.get("days"))
+        return aggregate_q(rows, Count("pk"), params["op"], params["value"], zero=0)
+
+    def values(self, params, ctx, customer_ids):
+        return aggregate_values(paid(ctx, params.get("days")), Count("pk"), customer_ids, zero=0)
+
+    def describe(self, params):
+        w_ko, w_en = _window_words(params.get("days"))
+        ko, en = op_words(params["op"], params["value"], "회", "visits")
+        return f"{w_ko}방문 {ko}", f"{en}{w_en}"
+
+
+class Spend(Condition):
+    key, group = "spend", "spend"
+    ko, en = "구매 금액 합계", "Total spend"
+    params = (*op_param(maximum=10**12), window_param())
+
+    def q(self, params, ctx):
+        rows = paid(ctx, params.get("days"))
+        return aggregate_q(rows, Sum("total"), params["op"], params["value"], zero=0)
+
+    def values(self, params, ctx, customer_ids):
+        return aggregate_values(paid(ctx, params.get("days")), Sum("total"), customer_ids, zero=0)
+
+    def describe(self, params):
+        w_ko, w_en = _window_words(params.get("days"))
+        ko, en = op_words(params["op"], f"{params['value']:,}", "원", "KRW")
+        return f"{w_ko}구매 금액 {ko}", f"spent {en}{w_en}"
+
+
+class AverageTicket(Condition):
+    key, group = "avg_ticket", "spend"
+    ko, en = "평균 객단가", "Average ticket"
+    params = op_param(maximum=10**10)
+
+    def q(self, params, ctx):
+        return aggregate_q(paid(ctx), Avg("total"), params["op"], params["value"])
+
+    def values(self, params, ctx, customer_ids):
+        found = aggregate_values(paid(ctx), Avg("total"), customer_ids)
+        return {k: round(v) for k, v in found.items()}
+
+    def describe(self, params):
+        ko, en = op_words(params["op"], f"{params['value']:,}", "원", "KRW")
+        return f"평균 객단가 {ko}", f"average ticket {en}"
+
+
+class DaysSinceLastVisit(Condition):
+    key, group = "days_since_last_visit", "visits"
+    ko, en = "마지막 방문 후 지난 날", "Days since the last visit"
+    params = op_param(maximum=MAX_DAYS)
+
+    def q(self, params, ctx):
+        lo, hi = day_range(params["op"], params["value"])
+        if hi < 0:
+            return Q(pk__in=[])
+        q = Q(pk__in=paid(ctx).values("customer_id"))
+        if hi < UNBOUNDED:
+            since = ctx.day_start(ctx.today - _days(hi))
+            q &= Q(pk__in=paid(ctx).filter(occurred_at__gte=since).values("customer_id"))
+        if lo > 0:
+            recent = ctx.day_start(ctx.today - _days(lo - 1))
+            q &= ~Q(pk__in=paid(ctx).filter(occurred_at__gte=recent).values("customer_id"))
+        return q
+
+    def values(self, params, ctx, customer_ids):
+        last = aggregate_values(paid(ctx), Max("occurred_at"), customer_ids)
+        return {k: (ctx.today - _local_date(v)).days for k, v in last.items()}
+
+    def describe(self, params):
+        ko, en = op_words(params["op"], params["value"], "일", "days")
+        return f"마지막 방문 후 {ko}", f"last visit {en} ago"
+
+
+class FirstVisitDaysAgo(Condition):
+    key, group = "first_visit_days_ago", "visits"
+    ko, en = "첫 방문 후 지난 날", "Days since the first visit"
+    params = op_param(maximum=MAX_DAYS)
+
+    def q(self, params, ctx):
+        lo, hi = day_range(params["op"], params["value"])
+        if hi < 0:
+            return Q(pk__in=[])
+        # first visit on or before today - lo ...
+        before = ctx.day_start(ctx.today - _days(lo - 1))
+        q = Q(pk__in=paid(ctx).filter(occurred_at__lt=before).values("customer_id"))
+        if hi < UNBOUNDED:  # ... and nothing before today - hi
+            earliest = ctx.day_start(ctx.today - _days(hi))
+            q &= ~Q(pk__in=paid(ctx).filter(occurred_at__lt=earliest).values("customer_id"))
+        return q
+
+    def values(self, params, ctx, customer_ids):
+        first = aggregate_values(paid(ctx), Min("occurred_at"), customer_ids)
+        return {k: (ctx.today - _local_date(v)).days for k, v in first.items()}
+
+    def describe(self, params):
+        ko, en = op_words(params["op"], params["value"], "일", "days")
+        return f"첫 방문 후 {ko}", f"first visit {en} ago"
+
+
+MEASURES = {"avg_ticket": Avg("total"), "total_spend": Sum("total"), "visits": Count("pk")}
+MEASURE_WORDS = {
+    "avg_ticket": ("객단가", "average ticket"),
+    "total_spend": ("총 구매 금액", "total spend"),
+    "visits": ("방문 횟수", "visits"),
+}
+
+
+class SpendRank(Condition):
+    """The top ``top_percent`` % of customers who ever bought, by a measure; ties included."""
+
+    key, group = "rank", "spend"
+    ko, en = "상위 고객", "Top customers"
+    params = (
+        Param("measure", "choice", "기준", "measure", choices=tuple(MEASURES)),
+        Param("top_percent", "int", "상위 %", "top %", minimum=1, maximum=100),
+    )
+
+    def threshold(self, params, ctx) -> float | None:
+        key = ("rank", params["measure"], params["top_percent"])
+        if key not in ctx._cache:
+            per = _grouped(paid(ctx), MEASURES[params["measure"]])
+            n = per.count()
+            if n == 0:
+                ctx._cache[key] = None
+            else:
+                k = max(1, math.ceil(n * params["top_percent"] / 100))
+                ordered = per.order_by("-_v").values_list("_v", flat=True)
+                ctx._cache[key] = ordered[k - 1]
+        return ctx._cache[key]
+
+    def q(self, params, ctx):
+        cut = self.threshold(params, ctx)
+        if cut is None:
+            return Q(pk__in=[])
+        return aggregate_q(paid(ctx), MEASURES[params["measure"]], "gte", cut)
+
+    def values(self, params, ctx, customer_ids):
+        found = aggregate_values(paid(ctx), MEASURES[params["measure"]], customer_ids)
+        return {k: round(v) for k, v in found.items()}
+
+    def describe(self, params):
+        ko, en = MEASURE_WORDS[params["measure"]]
+        p = params["top_percent"]
+        return f"{ko} 상위 {p}%", f"top {p}% by {en}"
+
+
+class Bought(Condition):
+    key, group = "bought", "products"
+    ko, en = "구매한 상품", "Bought"
+    params = (
+        Param("products", "ids", "상품", "products", required=False),
+        Param("categories", "choices", "분류", "categories", required=False),
+        window_param(),
+    )
+    value_kind = "number"
+
+    def _lines(self, params, ctx) -> QuerySet:
+        lines = PurchaseLine.objects.for_shop(ctx.shop).filter(
+            purchase__status=PurchaseStatus.PAID, purchase__customer__isnull=False
+        )
+        if params.get("days"):
+            lines = lines.filter(purchase__occurred_at__gte=ctx.days_ago_start(params["days"]))
+        what = Q(pk__in=[])
+        if params.get("products"):
+            what |= Q(product_id__in=params["products"])
+        if params.get("categories"):
+            what |= Q(product__category__in=params["categories"])
+        return lines.filter(what).order_by()
+
+    def q(self, params, ctx):
+        return Q(pk__in=self._lines(params, ctx).values("purchase__customer_id"))
+
+    def values(self, params, ctx, customer_ids):
+        rows = (
+            self._lines(params, ctx)
+            .filter(purchase__customer_id__in=customer_ids)
+            .values("purchase__customer_id")
+            .annotate(n=Coalesce(Sum("quantity"), 0))
+        )
+        return {r["purchase__customer_id"]: r["n"] for r in rows}
+
+    def warnings(self, params, ctx):
+        wanted = set(params.get("products") or [])
+        if not wanted:
+            return []
+        known = set(
+            Product.objects.for_shop(ctx.shop).filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+        gone = len(wanted - known)
+        if not gone:
+            return []
+        return [
+            (
+                f"삭제된 상품 {gone}개는 더 이상 일치하지 않아요.",
+                f"{gone} deleted product(s) no longer match anything.",
+            )
+        ]
+
+    def describe(self, params):
+        w_ko, w_en = _window_words(params.get("days"))
+        n_products = len(params.get("products") or [])
+        cats = ", ".join(params.get("categories") or [])
+        what_ko = " · ".join(x for x in (f"상품 {n_products}개" if n_products else "", cats) if x)
+        what_en = " / ".join(
+            x for x in (f"{n_products} product(s)" if n_products else "", cats) if x
+        )
+        return f"{w_ko}{what_ko} 구매", f"bought {what_en}{w_en}"
+
+
+class OnlyMonths(Condition):
+    """Every paid purchase fell in the given calendar months (local time), at least one ever."""
+
+    key, group = "only_months", "habits"
+    ko, en = "특정 달에만 방문", "Comes only in certain months"
+    params = (Param("months", "choices", "달", "months", choices=[str(m) for m in range(1, 13)]),)
+    value_kind = "text"
+
+    def q(self, params, ctx):
+        months = [int(m) for m in params["months"]]
+        outside = paid(ctx).exclude(occurred_at__month__in=months).values("customer_id")
+        return Q(pk__in=paid(ctx).values("customer_id")) & ~Q(pk__in=outside)
+
+    def values(self, params, ctx, customer_ids):
+        rows = (
+            paid(ctx)
+            .filter(customer_id__in=customer_ids)
+            .values_list("customer_id", "occurred_at__month")
+            .distinct()
+        )
+        out: dict[int, set[int]] = {}
+        for customer_id, month in rows:
+            out.setdefault(customer_id, set()).add(month)
+        return {k: ", ".join(f"{m}월" for m in sorted(v)) for k, v in out.items()}
+
+    def describe(self, params):
+        months = sorted(int(m) for m in params["months"])
+        ko = ", ".join(f"{m}월" for m in months)
+        return f"{ko}에만 방문", f"visits only in months {', '.join(map(str, months))}"
+
+
+def _days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def _local_date(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date()
+
+
+for _condition in (
+    Visits(),
+    Spend(),
+    AverageTicket(),
+    DaysSinceLastVisit(),
+    FirstVisitDaysAgo(),
+    SpendRank(),
+    Bought(),
+    OnlyMonths(),
+):
+    register(_condition)

@@ -1,0 +1,95 @@
+"""Compiles a parsed rule into one Customer query and explains a customer's match.
+
+Every leaf is a set-based subquery (see conditions/); groups combine them with AND / OR / NOT, so
+a segment is one SQL statement whatever its size, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from dangol.customers.models import Customer
+from dangol.scoring.selectors import scoring_run_latest
+from dangol.segments.conditions import REGISTRY, EvalContext
+from dangol.segments.rules import Group, Leaf, Node, Not, leaves
+
+
+def context_for(*, shop: Any, now: dt.datetime | None = None) -> EvalContext:
+    ctx = EvalContext(shop=shop, latest_run=scoring_run_latest(shop=shop))
+    if now is not None:
+        ctx.now = now
+    return ctx
+
+
+def compile_q(node: Node, ctx: EvalContext) -> Q:
+    if isinstance(node, Leaf):
+        return REGISTRY[node.condition].q(node.params, ctx)
+    if isinstance(node, Not):
+        return ~compile_q(node.child, ctx)
+    parts = [compile_q(child, ctx) for child in node.children]
+    if not parts:
+        # An empty "all" is everyone; an empty "any" is no one.
+        return Q() if node.op == "all" else Q(pk__in=[])
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = (combined & part) if node.op == "all" else (combined | part)
+    return combined
+
+
+def customers_matching(node: Node, ctx: EvalContext) -> QuerySet[Customer]:
+    """Current (not merged-away) customers of the shop that satisfy the rule."""
+    base = Customer.objects.for_shop(ctx.shop).filter(merged_into__isnull=True)
+    return base.filter(compile_q(node, ctx))
+
+
+def rule_warnings(node: Node, ctx: EvalContext) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    for leaf in leaves(node):
+        for warning in REGISTRY[leaf.condition].warnings(leaf.params, ctx):
+            if warning not in seen:
+                seen.append(warning)
+    return seen
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One condition of the rule, the customer's value for it, and whether it held."""
+
+    path: str
+    ko: str
+    en: str
+    value: Any
+    value_kind: str
+    matched: bool
+    negated: bool
+
+
+def explain(node: Node, ctx: EvalContext, customer: Customer) -> list[Reason]:
+    """Every condition with this customer's value and whether it held for them (each leaf is
+    checked with its own query restricted to the customer, so the answer is the engine's)."""
+    out: list[Reason] = []
+
+    def walk(n: Node, negated: bool) -> None:
+        if isinstance(n, Not):
+            walk(n.child, not negated)
+        elif isinstance(n, Group):
+            for child in n.children:
+                walk(child, negated)
+        else:
+            condition = REGISTRY[n.condition]
+            value = condition.values(n.params, ctx, [customer.pk]).get(customer.pk)
+            held = (
+                Customer.objects.for_shop(ctx.shop)
+                .filter(pk=customer.pk)
+                .filter(condition.q(n.params, ctx))
+                .exists()
+            )
+            ko, en = condition.describe(n.params)
+            out.append(Reason(n.path, ko, en, value, condition.value_kind, held, negated))
+
+    walk(node, False)
+    return out

@@ -1,0 +1,141 @@
+"""Writes for segments: create, change, copy, archive, and refresh who is in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dangol.segments.builtins import BUILTINS
+from dangol.segments.engine import context_for, customers_matching
+from dangol.segments.models import Segment, SegmentCount, SegmentMembership
+from dangol.segments.rules import Problem, RuleError, parse_rule
+from dangol.shops.models import Shop
+
+CHUNK = 5_000
+
+
+class SegmentError(ValueError):
+    def __init__(self, ko: str, en: str, *, field: str = ""):
+        self.ko, self.en, self.field = ko, en, field
+        super().__init__(f"{ko} / {en}")
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise RuleError([Problem("name", "이름을 입력하세요.", "A name is required.")])
+    if len(name) > 80:
+        raise RuleError([Problem("name", "이름은 80자까지입니다.", "At most 80 characters.")])
+    return name
+
+
+def segment_create(
+    *, shop: Shop, name: str, rule: Any, description: str = "", user: Any = None
+) -> Segment:
+    """A new owner-made segment; ``RuleError`` lists every problem of the rule by field."""
+    parse_rule(rule)
+    return Segment.objects.for_shop(shop).create(
+        shop=shop,
+        name=_clean_name(name),
+        description=(description or "").strip()[:200],
+        rule=rule,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+
+
+def segment_update(*, segment: Segment, name: str, rule: Any, description: str = "") -> Segment:
+    if segment.builtin_key:
+        raise SegmentError(
+            "기본 세그먼트는 바꿀 수 없어요. 복사해서 고쳐 주세요.",
+            "Built-in segments cannot be changed; copy one to edit it.",
+        )
+    parse_rule(rule)
+    segment.name = _clean_name(name)
+    segment.description = (description or "").strip()[:200]
+    segment.rule = rule
+    segment.updated_at = timezone.now()
+    segment.save(update_fields=["name", "description", "rule", "updated_at"])
+    return segment
+
+
+def segment_copy(*, segment: Segment, user: Any = None) -> Segment:
+    return segment_create(
+        shop=segment.shop,
+        name=f"{segment.name} (사본)"[:80],
+        description=segment.description,
+        rule=segment.rule,
+        user=user,
+    )
+
+
+@transaction.atomic
+def segment_archive(*, segment: Segment) -> Segment:
+    """Hide a segment and close its open memberships (their history stays)."""
+    if segment.builtin_key:
+        raise SegmentError("기본 세그먼트는 보관할 수 없어요.", "Built-in segments stay.")
+    segment.archived = True
+    segment.save(update_fields=["archived"])
+    SegmentMembership.objects.for_shop(segment.shop_id).filter(
+        segment=segment, exited_at__isnull=True
+    ).update(exited_at=timezone.now())
+    return segment
+
+
+def segment_builtins_install(*, shop: Shop) -> int:
+    """Create the built-in pack's segments the shop does not have yet; returns how many."""
+    have = set(
+        Segment.objects.for_shop(shop).exclude(builtin_key="").values_list("builtin_key", flat=True)
+    )
+    missing = [
+        Segment(shop=shop, name=b.name, description=b.description, rule=b.rule, builtin_key=b.key)
+        for b in BUILTINS
+        if b.key not in have
+    ]
+    Segment.objects.for_shop(shop).bulk_create(missing)
+    return len(missing)
+
+
+@transaction.atomic
+def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Bring the membership table in line with the rule: who entered, who left (returned)."""
+    now = now or timezone.now()
+    shop = segment.shop
+    ctx = context_for(shop=shop, now=now)
+    current = set(customers_matching(parse_rule(segment.rule), ctx).values_list("pk", flat=True))
+    memberships = SegmentMembership.objects.for_shop(shop).filter(segment=segment)
+    open_ids = set(memberships.filter(exited_at__isnull=True).values_list("customer_id", flat=True))
+    entered = sorted(current - open_ids)
+    exited = sorted(open_ids - current)
+    for start in range(0, len(exited), CHUNK):
+        memberships.filter(
+            exited_at__isnull=True, customer_id__in=exited[start : start + CHUNK]
+        ).update(exited_at=now)
+    memberships.bulk_create(
+        [
+            SegmentMembership(shop=shop, segment=segment, customer_id=pk, entered_at=now)
+            for pk in entered
+        ],
+        batch_size=CHUNK,
+    )
+    segment.member_count = len(current)
+    segment.refreshed_at = now
+    segment.save(update_fields=["member_count", "refreshed_at"])
+    SegmentCount.objects.for_shop(shop).update_or_create(
+        shop=shop,
+        segment=segment,
+        day=timezone.localtime(now).date(),
+        defaults={"members": len(current)},
+    )
+    return len(entered), len(exited)
+
+
+def shop_segments_refresh(*, shop: Shop, now: dt.datetime | None = None) -> int:
+    """Install missing built-ins and refresh every live segment of the shop."""
+    segment_builtins_install(shop=shop)
+    segments = list(Segment.objects.for_shop(shop).filter(archived=False).order_by("pk"))
+    for segment in segments:
+        segment_refresh(segment=segment, now=now)
+    return len(segments)
