@@ -25,6 +25,8 @@ from dangol.scoring.selectors import (
 )
 from dangol.scoring.services import shop_score
 from dangol.scoring.tasks import nightly_scoring
+from dangol.segments.models import Segment, SegmentMembership
+from dangol.segments.services import shop_segments_refresh
 from tests.app.factories import make_customer, make_purchases, make_shop
 from tests.app.test_cli import _assert_clean_failure, run_dangol
 
@@ -38,7 +40,8 @@ def _precision_recall(found: set[str], truth: set[str]) -> tuple[float, float]:
 
 @pytest.mark.django_db(transaction=True)
 def test_demo_planted_patterns_are_found():
-    """The broken-Thursday group and the lapsed regulars, against the ground-truth file."""
+    """The broken-Thursday group and the lapsed regulars by the scores, and each planted group
+    by its built-in segment, against the ground-truth file."""
     shop = demo_shop_seed(slug="gt", customers=1000, months=18, seed=7, end=END)
     truth = json.loads(ground_truth_path(slug="gt").read_text())
     # Customers are matched to the ground truth by phone, as an owner would.
@@ -70,10 +73,53 @@ def test_demo_planted_patterns_are_found():
         scores = {key_of[s.customer_id]: s for s in score_queryset(shop=shop, run=run)}
     texts = [scores[k].reasons[0]["ko"] for k in thursday_broken if k in scores]
     assert sum("목요일" in t for t in texts) >= 0.9 * len(thursday_broken)
+    _check_builtin_segments(shop, truth, key_of)
     # Honest numbers: the churn model beat nothing it was not compared with.
     churn = run.fitted["churn"]
     assert churn["not_enough_data"] is False
     assert churn["backtest"]["auc"] >= churn["backtest"]["baselines"]["days_since_last"] - 0.01
+
+
+# Planted group -> the built-in segment meant to find it.
+SEGMENT_FOR_GROUP = {
+    "lapsed": "lapsed_regulars",
+    "broken_habit": "broken_habit",
+    "thursday_broken": "thursday_broken",
+    "one_timer": "one_and_done",
+    "summer_only": "summer_only",
+}
+
+
+def _check_builtin_segments(shop, truth, key_of) -> None:
+    with shop_scope(shop):
+        shop_segments_refresh(shop=shop)
+        members = {
+            s.builtin_key: {
+                key_of[m.customer_id]
+                for m in SegmentMembership.objects.for_shop(shop).filter(
+                    segment=s, exited_at__isnull=True
+                )
+            }
+            for s in Segment.objects.for_shop(shop).exclude(builtin_key="")
+        }
+    people = truth["customers"]
+    groups = {name: set(keys) for name, keys in truth["patterns"].items()}
+    groups["thursday_broken"] = {
+        k for k in groups["broken_habit"] if people[k]["thursday_group"] is not None
+    }
+    # One visit says nothing about a season: single-visit summer customers are one-timers.
+    groups["summer_only"] = {k for k in groups["summer_only"] if people[k]["visits"] >= 2}
+    # A one-timer seen in the last 30 days may still come back: not "never came back" yet.
+    end = dt.date.fromisoformat(truth["end"])
+    groups["one_timer"] = {
+        k
+        for k in groups["one_timer"]
+        if (end - dt.date.fromisoformat(people[k]["last_visit"])).days >= 30
+    }
+    for group, segment in SEGMENT_FOR_GROUP.items():
+        precision, recall = _precision_recall(members[segment], groups[group])
+        assert len(groups[group]) >= 10, group
+        assert precision >= 0.9 and recall >= 0.9, (group, segment, precision, recall)
 
 
 def _small_shop(slug: str, n: int):

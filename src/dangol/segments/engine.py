@@ -32,8 +32,9 @@ def compile_q(node: Node, ctx: EvalContext) -> Q:
         return ~compile_q(node.child, ctx)
     parts = [compile_q(child, ctx) for child in node.children]
     if not parts:
-        # An empty "all" is everyone; an empty "any" is no one.
-        return Q() if node.op == "all" else Q(pk__in=[])
+        # An empty "all" is everyone; an empty "any" is no one. (An empty Q() would vanish
+        # when OR-ed with something else, so "everyone" is spelt out.)
+        return Q(pk__isnull=False) if node.op == "all" else Q(pk__in=[])
     combined = parts[0]
     for part in parts[1:]:
         combined = (combined & part) if node.op == "all" else (combined | part)

@@ -22,9 +22,8 @@ def lunar_month_days(days: list[dt.date]) -> tuple[set[int], set[int]]:
         md = converter.lunarMonth * 100 + converter.lunarDay
         (leap if converter.isIntercalation else regular).add(md)
     # A lunar month has 29 or 30 days: a "day 30" birthday in a 29-day month is kept on day 29.
-    for md in list(regular):
-        if md % 100 == 29:
-            regular.add(md + 1)
+    for found in (regular, leap):
+        found.update([md + 1 for md in found if md % 100 == 29])
     return regular, leap
 
 
