@@ -216,6 +216,13 @@ def _score(*, shop, as_of=None):
         return shop_score(shop=shop, as_of=as_of, progress=report)
 
 
+def _refresh_segments(*, shop) -> None:
+    from dangol.segments.services import shop_segments_refresh
+
+    n = shop_segments_refresh(shop=shop)
+    _console().print(f"세그먼트 {n}개 갱신 / refreshed {n} segments")
+
+
 def _print_run(run) -> None:
     counts = run.fitted.get("statuses", {})
     churn = run.fitted.get("churn", {})
@@ -255,7 +262,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             ) from exc
     with shop_scope(shop):
         run = _score(shop=shop, as_of=as_of)
-    _print_run(run)
+        _print_run(run)
+        _refresh_segments(shop=shop)
     return 0
 
 
@@ -297,9 +305,10 @@ def _score_demo_if_stale() -> None:
         latest = scoring_run_latest(shop=shop)
         if latest is not None and latest.as_of >= timezone.localdate():
             _console().print("3/4 오늘 점수가 이미 있습니다 / today's scores already exist")
-            return
-        _console().print("3/4 고객 점수 계산 / scoring the customers")
-        _print_run(_score(shop=shop))
+        else:
+            _console().print("3/4 고객 점수 계산 / scoring the customers")
+            _print_run(_score(shop=shop))
+        _refresh_segments(shop=shop)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
