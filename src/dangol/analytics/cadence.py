@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
-from .summary import as_date
+from .summary import as_date, customer_days
 
 # Defaults of the habit rules; each is a keyword argument of `cadence`.
 MIN_HABIT_VISITS = 4  # fewer visits than this cannot establish a habit
@@ -34,30 +35,42 @@ def visits(
     has_time = dtype == pl.Datetime
     day = col.dt.date() if has_time else col
     # Dates without a time of day carry no hour habit.
-    hour = pl.col("_at").dt.hour().min() if has_time else pl.lit(None)
-    frame = transactions.lazy().select(pl.col(customer), col.alias("_at"), day.alias("_day"))
-    if asof is not None:
-        frame = frame.filter(pl.col("_day") <= asof)
-    return (
-        frame.drop_nulls("_day")
-        .group_by(customer, "_day")
-        .agg(hour.cast(pl.Int32).alias("_hour"))
-        .sort(customer, "_day")
-        .collect()
-    )
+    hour = col.dt.hour() if has_time else pl.lit(None, pl.Int32)
+    return customer_days(transactions, customer=customer, day=day, hour=hour, asof=asof)
 
 
-def _mode(frame: pl.DataFrame, customer: str, column: str, name: str) -> pl.DataFrame:
-    """Most frequent value per customer (ties to the smallest) and its share of visits."""
-    return (
-        frame.drop_nulls(column)
-        .group_by(customer, column)
-        .len()
-        .with_columns((pl.col("len") / pl.col("len").sum().over(customer)).alias(f"{name}_share"))
-        .sort(customer, "len", column, descending=[False, True, False])
-        .group_by(customer, maintain_order=True)
-        .first()
-        .select(customer, pl.col(column).alias(name), f"{name}_share")
+def _mode(
+    frame: pl.DataFrame, customer: str, column: str, name: str, size: int, base: int
+) -> pl.DataFrame:
+    """Most frequent value per customer (ties to the smallest) and its share of visits.
+
+    ``frame`` is sorted by customer; values are integers in ``base .. base + size - 1``. Counts
+    come from one ``bincount`` over (customer position, value) instead of a group-by.
+    """
+    known = frame.select(customer, column).drop_nulls(column)
+    if known.height == 0:
+        return pl.DataFrame(
+            schema={
+                customer: frame.schema[customer],
+                name: frame.schema[column],
+                f"{name}_share": pl.Float64,
+            }
+        )
+    ids = known[customer]
+    new = ids.ne_missing(ids.shift()).to_numpy().astype(bool)
+    new[:1] = True
+    position = np.cumsum(new) - 1
+    n = int(position[-1]) + 1
+    values = known[column].to_numpy().astype(np.int64) - base
+    counts = np.bincount(position * size + values, minlength=n * size).reshape(n, size)
+    best = counts.argmax(axis=1)  # first maximum: ties go to the smallest value
+    share = counts[np.arange(n), best] / counts.sum(axis=1)
+    return pl.DataFrame(
+        {
+            customer: ids.filter(pl.Series(new)),
+            name: pl.Series(best + base, dtype=frame.schema[column]),
+            f"{name}_share": share,
+        }
     )
 
 
@@ -86,9 +99,35 @@ def cadence(
     days go by since the last visit.
     """
     day_asof = as_date(asof)
-    per_day = visits(transactions, customer=customer, at=at, asof=day_asof).with_columns(
-        pl.col("_day").diff().over(customer).dt.total_days().alias("_gap"),
+    per_day = visits(transactions, customer=customer, at=at, asof=day_asof)
+    return cadence_of_visits(
+        per_day,
+        customer=customer,
+        asof=day_asof,
+        min_habit_visits=min_habit_visits,
+        min_weekday_share=min_weekday_share,
+        min_missed=min_missed,
+    )
+
+
+def cadence_of_visits(
+    per_day: pl.DataFrame,
+    *,
+    customer: str,
+    asof: dt.date,
+    min_habit_visits: int = MIN_HABIT_VISITS,
+    min_weekday_share: float = MIN_WEEKDAY_SHARE,
+    min_missed: int = MIN_MISSED,
+) -> pl.DataFrame:
+    """:func:`cadence` from the output of :func:`visits` (sorted by customer, then day)."""
+    day_asof = asof
+    same = pl.col(customer).eq_missing(pl.col(customer).shift())
+    per_day = per_day.with_columns(
+        # Day-to-day gaps within a customer's (sorted) visits; shifting is far cheaper than a
+        # window over customers.
+        pl.when(same).then(pl.col("_day").diff()).dt.total_days().alias("_gap"),
         pl.col("_day").dt.weekday().alias("_weekday"),
+        pl.col(customer).set_sorted(),
     )
     base = per_day.group_by(customer).agg(
         pl.len().alias("visits"),
@@ -101,8 +140,8 @@ def cadence(
         .median()
         .alias("gap_spread_days"),
     )
-    weekday = _mode(per_day, customer, "_weekday", "habit_weekday")
-    hour = _mode(per_day, customer, "_hour", "habit_hour")
+    weekday = _mode(per_day, customer, "_weekday", "habit_weekday", 7, 1)
+    hour = _mode(per_day, customer, "_hour", "habit_hour", 24, 0)
     out = (
         base.join(weekday, on=customer, how="left")
         .join(hour, on=customer, how="left")

@@ -29,6 +29,9 @@ from .summary import as_date, occasions
 DEFAULT_HORIZON_DAYS = 60
 MIN_CUSTOMERS = 50
 AT_RISK_THRESHOLD = 0.5
+# Training rows (customers x cut-offs) beyond which the model learns from a sample of customers:
+# a few hundred thousand rows pin a 19-feature model down, and more only cost time.
+MAX_TRAINING_ROWS = 120_000
 
 
 def expected_calibration_error(
@@ -108,11 +111,29 @@ def _calibrated(estimator: Any, groups: np.ndarray, labels: np.ndarray) -> Calib
     return CalibratedClassifierCV(estimator, method="sigmoid", cv=splits)
 
 
+def _sample_customers(
+    transactions: pl.DataFrame, days: pl.DataFrame, customer: str, share: float
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Transactions and occasions of a deterministic ``share`` of the customers (by id hash)."""
+    buckets = 1_000_003
+    ids = days.select(pl.col(customer).unique())
+    keep = ids.filter(pl.col(customer).hash(seed=0) % buckets < round(share * buckets))[customer]
+    return (
+        transactions.filter(pl.col(customer).is_in(keep.implode())),
+        days.filter(pl.col(customer).is_in(keep.implode())),
+    )
+
+
 class ChurnModel:
     """``fit(transactions, customer=, at=, amount=, cutoff=)`` then ``predict(...)``.
 
     ``simplicity_margin``: boosting replaces the logistic regression only if its backtest AUC
     is higher by at least this much.
+
+    Large shops: when customers x training cut-offs would exceed ``MAX_TRAINING_ROWS``, the
+    training rows (and the BG/NBD features inside them) come from a fixed sample of customers,
+    chosen by a hash of the customer id so that the same data always give the same sample;
+    ``training_customers_`` says how many were used. ``predict`` always scores every customer.
 
     Learnt values: ``chosen_`` (model name or "rule"), ``not_enough_data_``, ``backtest_``
     (AUC, top-decile lift, ECE of the chosen model on the latest training cut-off, with the
@@ -169,6 +190,13 @@ class ChurnModel:
             return self
         horizon, cutoffs = self._training_cutoffs(days["_day"].min(), day)
         self.training_horizon_days_ = horizon
+        n_customers = days[customer].n_unique()
+        self.training_customers_ = n_customers
+        if n_customers * len(cutoffs) > MAX_TRAINING_ROWS:
+            transactions, days = _sample_customers(
+                transactions, days, customer, MAX_TRAINING_ROWS / (n_customers * len(cutoffs))
+            )
+            self.training_customers_ = days[customer].n_unique()
         rows = []
         for k, c in enumerate(cutoffs):
             feats = customer_features(

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 Unit = Literal["W", "D"]
@@ -91,24 +92,109 @@ def read_transactions_csv(
     return read.frame.rename(names)
 
 
+def _day_expr(transactions: pl.DataFrame, at: str) -> pl.Expr:
+    day = pl.col(at)
+    if transactions.schema[at] == pl.String:
+        return day.str.to_date(strict=False)
+    if transactions.schema[at] != pl.Date:
+        return day.dt.date()
+    return day
+
+
+def customer_days(
+    transactions: pl.DataFrame,
+    *,
+    customer: str,
+    day: pl.Expr,
+    value: pl.Expr | None = None,
+    hour: pl.Expr | None = None,
+    asof: dt.date | None = None,
+) -> pl.DataFrame:
+    """One row per customer and calendar day, sorted by customer then ``_day``.
+
+    ``day`` is the expression giving each line's date; ``value`` (summed into ``_value``) and
+    ``hour`` (earliest, as ``_hour``) are optional; lines after ``asof`` are left out. The
+    customer column comes out flagged as sorted, so later per-customer group-bys and shifts
+    run on contiguous slices instead of hashing.
+
+    Built by sorting the lines once (on one integer key when customer ids are integers) and
+    summing each run of equal (customer, day): at ten million lines this is several times
+    faster than hashing on (customer, day) and sorting the result.
+    """
+    columns = [pl.col(customer), day.alias("_day")]
+    if value is not None:
+        columns.append(value.alias("_value"))
+    if hour is not None:
+        columns.append(hour.cast(pl.Int32).alias("_hour"))
+    lines = transactions.lazy().select(columns).drop_nulls("_day")
+    if asof is not None:
+        lines = lines.filter(pl.col("_day") <= asof)
+    lines = lines.collect()
+    if lines.height == 0:
+        return lines.sort(customer, "_day")
+    ids = lines[customer]
+    days = lines["_day"].cast(pl.Int32)
+    key = None
+    codes = ids
+    if not ids.dtype.is_integer() and ids.null_count() == 0:
+        # Rank codes in the ids' own sort order, so the integer key sorts like the ids do.
+        distinct = ids.unique().sort()
+        positions = pl.Series(np.arange(distinct.len(), dtype=np.int64))
+        codes = ids.replace_strict(distinct, positions)
+    if codes.dtype.is_integer() and codes.null_count() == 0:
+        low, high = int(codes.min()), int(codes.max())
+        first, last = int(days.min()), int(days.max())
+        if (high - low + 1) * (last - first + 1) < 2**62:
+            offset = (codes - low) if codes.dtype == pl.UInt64 else (codes.cast(pl.Int64) - low)
+            key = offset.cast(pl.Int64) * (last - first + 1) + (days.cast(pl.Int64) - first)
+    if key is not None:
+        order = key.arg_sort()
+        key = key.gather(order).to_numpy()
+        new = np.empty(key.size, dtype=bool)
+        new[:1] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+    else:
+        order = lines.select(pl.arg_sort_by(customer, "_day", maintain_order=True)).to_series()
+        sorted_lines = lines.select(customer, "_day").gather(order)
+        new = sorted_lines.select(
+            (pl.col(customer).ne_missing(pl.col(customer).shift()))
+            | (pl.col("_day") != pl.col("_day").shift()).fill_null(True)
+        ).to_series()
+        new = new.to_numpy().astype(bool)
+        new[:1] = True
+    order = order.to_numpy()
+    starts = np.flatnonzero(new)
+    first_rows = order[starts]
+    out = {customer: ids.gather(first_rows), "_day": lines["_day"].gather(first_rows)}
+    if value is not None:
+        values = lines["_value"].to_numpy()[order]
+        out["_value"] = pl.Series("_value", np.add.reduceat(values, starts), pl.Float64)
+    if hour is not None:
+        hours = lines["_hour"].gather(order)
+        if hours.null_count() == hours.len():
+            out["_hour"] = pl.Series("_hour", [None] * starts.size, pl.Int32)
+        elif hours.null_count() == 0:
+            mins = np.minimum.reduceat(hours.to_numpy(), starts)
+            out["_hour"] = pl.Series("_hour", mins, pl.Int32)
+        else:
+            run = pl.Series("_run", np.cumsum(new) - 1)
+            out["_hour"] = (
+                pl.DataFrame({"_run": run, "_hour": hours})
+                .with_columns(pl.col("_run").set_sorted())
+                .group_by("_run", maintain_order=True)
+                .agg(pl.col("_hour").min())["_hour"]
+            )
+    frame = pl.DataFrame(out)
+    return frame.with_columns(pl.col(customer).set_sorted())
+
+
 def occasions(
     transactions: pl.DataFrame, *, customer: str, at: str, amount: str | None = None
 ) -> pl.DataFrame:
     """Collapse transactions into one row per customer and calendar day (``_day``, ``_value``)."""
-    day = pl.col(at)
-    if transactions.schema[at] == pl.String:
-        day = day.str.to_date(strict=False)
-    elif transactions.schema[at] != pl.Date:
-        day = day.dt.date()
     value = pl.col(amount).cast(pl.Float64).fill_null(0.0) if amount else pl.lit(0.0)
-    return (
-        transactions.lazy()
-        .select(pl.col(customer), day.alias("_day"), value.alias("_value"))
-        .drop_nulls(["_day"])
-        .group_by(customer, "_day")
-        .agg(pl.col("_value").sum())
-        .sort(customer, "_day")
-        .collect()
+    return customer_days(
+        transactions, customer=customer, day=_day_expr(transactions, at), value=value
     )
 
 
