@@ -93,3 +93,34 @@ class PurchaseLine(ShopScopedModel):
     class Meta:
         verbose_name = _("purchase line")
         verbose_name_plural = _("purchase lines")
+
+
+class CustomerStats(ShopScopedModel):
+    """Totals of one customer's paid purchases, derived by ``customer_stats_rebuild``.
+
+    All-time segment conditions (last and first visit, totals, average ticket, rank, months)
+    read one indexed row per customer instead of grouping every purchase of the shop.
+    Customers without a paid purchase have no row.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    visits = models.PositiveIntegerField(_("visits"))
+    total_spend = models.BigIntegerField(_("total spend (KRW)"))
+    avg_ticket = models.FloatField(_("average ticket (KRW)"))
+    first_purchase_at = models.DateTimeField(_("first purchase"))
+    last_purchase_at = models.DateTimeField(_("last purchase"))
+    # Bit m-1 is set when a paid purchase fell in calendar month m (Seoul time).
+    months_mask = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("customer totals")
+        verbose_name_plural = _("customer totals")
+        indexes = [
+            models.Index(fields=["shop", "last_purchase_at"]),
+            models.Index(fields=["shop", "first_purchase_at"]),
+            models.Index(fields=["shop", "visits"]),
+            models.Index(fields=["shop", "total_spend"]),
+            models.Index(fields=["shop", "avg_ticket"]),
+        ]

@@ -13,11 +13,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseStatus
+from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine, PurchaseStatus
 from dangol.segments.conditions.base import (
     LOOKUPS,
     MAX_DAYS,
@@ -32,6 +32,7 @@ from dangol.segments.conditions.base import (
 )
 
 UNBOUNDED = 10**9
+ALL_MONTHS = (1 << 12) - 1
 
 
 def paid(ctx: EvalContext, days: int | None = None) -> QuerySet[Purchase]:
@@ -41,6 +42,25 @@ def paid(ctx: EvalContext, days: int | None = None) -> QuerySet[Purchase]:
     if days:
         rows = rows.filter(occurred_at__gte=ctx.days_ago_start(days))
     return rows.order_by()
+
+
+def stats(ctx: EvalContext) -> QuerySet[CustomerStats]:
+    return CustomerStats.objects.for_shop(ctx.shop).order_by()
+
+
+def stats_q(ctx: EvalContext, field: str, op: str, value: Any, *, zero: Any = None) -> Q:
+    """Like ``aggregate_q`` over the per-customer totals: one indexed row per customer."""
+    lookup = {f"{field}__{LOOKUPS[op]}": value}
+    if zero is not None and compare(op, zero, value):
+        return ~Q(pk__in=stats(ctx).exclude(**lookup).values("customer_id"))
+    return Q(pk__in=stats(ctx).filter(**lookup).values("customer_id"))
+
+
+def stats_values(ctx: EvalContext, field: str, ids: Sequence[int], zero: Any = None) -> dict:
+    found = dict(stats(ctx).filter(customer_id__in=ids).values_list("customer_id", field))
+    if zero is not None:
+        return {i: found.get(i, zero) for i in ids}
+    return found
 
 
 def _window_words(days: int | None) -> tuple[str, str]:
@@ -90,11 +110,15 @@ class Visits(Condition):
     params = (*op_param(maximum=100_000), window_param())
 
     def q(self, params, ctx):
-        rows = paid(ctx, params.get("days"))
+        if not params.get("days"):
+            return stats_q(ctx, "visits", params["op"], params["value"], zero=0)
+        rows = paid(ctx, params["days"])
         return aggregate_q(rows, Count("pk"), params["op"], params["value"], zero=0)
 
     def values(self, params, ctx, customer_ids):
-        return aggregate_values(paid(ctx, params.get("days")), Count("pk"), customer_ids, zero=0)
+        if not params.get("days"):
+            return stats_values(ctx, "visits", customer_ids, zero=0)
+        return aggregate_values(paid(ctx, params["days"]), Count("pk"), customer_ids, zero=0)
 
     def describe(self, params):
         w_ko, w_en = _window_words(params.get("days"))
@@ -108,11 +132,15 @@ class Spend(Condition):
     params = (*op_param(maximum=10**12), window_param())
 
     def q(self, params, ctx):
-        rows = paid(ctx, params.get("days"))
+        if not params.get("days"):
+            return stats_q(ctx, "total_spend", params["op"], params["value"], zero=0)
+        rows = paid(ctx, params["days"])
         return aggregate_q(rows, Sum("total"), params["op"], params["value"], zero=0)
 
     def values(self, params, ctx, customer_ids):
-        return aggregate_values(paid(ctx, params.get("days")), Sum("total"), customer_ids, zero=0)
+        if not params.get("days"):
+            return stats_values(ctx, "total_spend", customer_ids, zero=0)
+        return aggregate_values(paid(ctx, params["days"]), Sum("total"), customer_ids, zero=0)
 
     def describe(self, params):
         w_ko, w_en = _window_words(params.get("days"))
@@ -126,11 +154,10 @@ class AverageTicket(Condition):
     params = op_param(maximum=10**10)
 
     def q(self, params, ctx):
-        return aggregate_q(paid(ctx), Avg("total"), params["op"], params["value"])
+        return stats_q(ctx, "avg_ticket", params["op"], params["value"])
 
     def values(self, params, ctx, customer_ids):
-        found = aggregate_values(paid(ctx), Avg("total"), customer_ids)
-        return {k: round(v) for k, v in found.items()}
+        return {k: round(v) for k, v in stats_values(ctx, "avg_ticket", customer_ids).items()}
 
     def describe(self, params):
         ko, en = op_words(params["op"], f"{params['value']:,}", "원", "KRW")
@@ -146,17 +173,15 @@ class DaysSinceLastVisit(Condition):
         lo, hi = day_range(params["op"], params["value"])
         if hi < 0:
             return Q(pk__in=[])
-        q = Q(pk__in=paid(ctx).values("customer_id"))
-        if hi < UNBOUNDED:
-            since = ctx.day_start(ctx.today - _days(hi))
-            q &= Q(pk__in=paid(ctx).filter(occurred_at__gte=since).values("customer_id"))
-        if lo > 0:
-            recent = ctx.day_start(ctx.today - _days(lo - 1))
-            q &= ~Q(pk__in=paid(ctx).filter(occurred_at__gte=recent).values("customer_id"))
-        return q
+        rows = stats(ctx)
+        if hi < UNBOUNDED:  # last visit on or after today - hi ...
+            rows = rows.filter(last_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
+        if lo > 0:  # ... and before the day after today - lo
+            rows = rows.filter(last_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
+        return Q(pk__in=rows.values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
-        last = aggregate_values(paid(ctx), Max("occurred_at"), customer_ids)
+        last = stats_values(ctx, "last_purchase_at", customer_ids)
         return {k: (ctx.today - _local_date(v)).days for k, v in last.items()}
 
     def describe(self, params):
@@ -174,15 +199,13 @@ class FirstVisitDaysAgo(Condition):
         if hi < 0:
             return Q(pk__in=[])
         # first visit on or before today - lo ...
-        before = ctx.day_start(ctx.today - _days(lo - 1))
-        q = Q(pk__in=paid(ctx).filter(occurred_at__lt=before).values("customer_id"))
-        if hi < UNBOUNDED:  # ... and nothing before today - hi
-            earliest = ctx.day_start(ctx.today - _days(hi))
-            q &= ~Q(pk__in=paid(ctx).filter(occurred_at__lt=earliest).values("customer_id"))
-        return q
+        rows = stats(ctx).filter(first_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
+        if hi < UNBOUNDED:  # ... and on or after today - hi
+            rows = rows.filter(first_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
+        return Q(pk__in=rows.values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
-        first = aggregate_values(paid(ctx), Min("occurred_at"), customer_ids)
+        first = stats_values(ctx, "first_purchase_at", customer_ids)
         return {k: (ctx.today - _local_date(v)).days for k, v in first.items()}
 
     def describe(self, params):
@@ -190,7 +213,7 @@ class FirstVisitDaysAgo(Condition):
         return f"첫 방문 후 {ko}", f"first visit {en} ago"
 
 
-MEASURES = {"avg_ticket": Avg("total"), "total_spend": Sum("total"), "visits": Count("pk")}
+MEASURES = ("avg_ticket", "total_spend", "visits")
 MEASURE_WORDS = {
     "avg_ticket": ("객단가", "average ticket"),
     "total_spend": ("총 구매 금액", "total spend"),
@@ -211,24 +234,23 @@ class SpendRank(Condition):
     def threshold(self, params, ctx) -> float | None:
         key = ("rank", params["measure"], params["top_percent"])
         if key not in ctx._cache:
-            per = _grouped(paid(ctx), MEASURES[params["measure"]])
-            n = per.count()
+            n = stats(ctx).count()
             if n == 0:
                 ctx._cache[key] = None
             else:
                 k = max(1, math.ceil(n * params["top_percent"] / 100))
-                ordered = per.order_by("-_v").values_list("_v", flat=True)
-                ctx._cache[key] = ordered[k - 1]
+                ordered = stats(ctx).order_by(f"-{params['measure']}")
+                ctx._cache[key] = ordered.values_list(params["measure"], flat=True)[k - 1]
         return ctx._cache[key]
 
     def q(self, params, ctx):
         cut = self.threshold(params, ctx)
         if cut is None:
             return Q(pk__in=[])
-        return aggregate_q(paid(ctx), MEASURES[params["measure"]], "gte", cut)
+        return stats_q(ctx, params["measure"], "gte", cut)
 
     def values(self, params, ctx, customer_ids):
-        found = aggregate_values(paid(ctx), MEASURES[params["measure"]], customer_ids)
+        found = stats_values(ctx, params["measure"], customer_ids)
         return {k: round(v) for k, v in found.items()}
 
     def describe(self, params):
@@ -309,9 +331,10 @@ class OnlyMonths(Condition):
     value_kind = "text"
 
     def q(self, params, ctx):
-        months = [int(m) for m in params["months"]]
-        outside = paid(ctx).exclude(occurred_at__month__in=months).values("customer_id")
-        return Q(pk__in=paid(ctx).values("customer_id")) & ~Q(pk__in=outside)
+        allowed = sum(1 << (int(m) - 1) for m in params["months"])
+        outside = F("months_mask").bitand(ALL_MONTHS & ~allowed)
+        rows = stats(ctx).annotate(_outside=outside).filter(_outside=0)
+        return Q(pk__in=rows.values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
         rows = (
