@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "dangol.core",
     "dangol.shops",
+    "dangol.audit",
     "dangol.customers",
     "dangol.sales",
     "dangol.scoring",
