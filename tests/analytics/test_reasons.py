@@ -94,3 +94,55 @@ def test_explain_thursday_group_end_to_end():
     again = explain(scored, customer="c", rhythm=rhythm, only_at_risk=False)
     assert again.equals(out)
     assert all(1 <= n <= 3 for n in out["reasons_ko"].list.len())
+
+
+def test_column_by_column_reasons_match_row_by_row(monkeypatch):
+    import numpy as np
+
+    import dangol.analytics.reasons as reasons
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    frequency = rng.choice([0.0, 1.0, 2.0, 3.0, 8.0], n)
+    gap = np.where(rng.random(n) < 0.1, 0.0, rng.choice([0.5, 3.0, 7.0, 14.0, 30.5], n))
+    since = rng.integers(0, 200, n).astype(float) + rng.choice([0.0, 0.5], n)
+    scored = pl.DataFrame(
+        {
+            "c": np.arange(n),
+            "frequency": frequency,
+            "days_since_last": since,
+            "typical_gap_days": gap,
+            "overdue_ratio": since / np.maximum(gap, 1.0),
+            "trend_90": rng.choice([0.04, 0.3, 0.5, 0.55, 0.6, 0.65, 1.0, 2.0], n),
+            "visits_before_90": rng.integers(0, 5, n).astype(float),
+            "bgnbd_p_alive": rng.random(n),
+            "broken_habit": (rng.random(n) < 0.2).astype(float),
+            "total_spend": rng.choice([0.0, 5000.0, 20000.0, 90000.0], n),
+            "churn_probability": np.round(rng.random(n), 2),
+            "at_risk": rng.random(n) < 0.7,
+        }
+    )
+    rhythm = pl.DataFrame(
+        {
+            "c": np.arange(n),
+            "habit_weekday": pl.Series(rng.integers(1, 8, n), dtype=pl.Int8),
+            "missed_occurrences": rng.integers(0, 5, n),
+            "habit_period_weeks": rng.choice([1, 2, 3], n),
+        }
+    ).with_columns(
+        pl.when(pl.col("c") % 7 == 0)
+        .then(None)
+        .otherwise(pl.col("habit_weekday"))
+        .alias("habit_weekday")
+    )
+    for kwargs in (
+        {"rhythm": rhythm},
+        {"rhythm": None, "max_reasons": 1},
+        {"rhythm": rhythm, "max_reasons": 6, "only_at_risk": False},
+    ):
+        monkeypatch.setattr(reasons, "VECTORISED_MIN_ROWS", 10**9)
+        by_rows = explain(scored, customer="c", **kwargs)
+        monkeypatch.setattr(reasons, "VECTORISED_MIN_ROWS", 0)
+        by_columns = explain(scored, customer="c", **kwargs)
+        assert by_rows.height > 1000
+        assert by_rows.equals(by_columns)

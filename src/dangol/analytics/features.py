@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 
 from .betageo import BetaGeoModel
-from .cadence import cadence
-from .summary import as_date, occasions, summarize
+from .cadence import cadence, cadence_of_visits
+from .summary import as_date, customer_days, occasions, summarize, summarize_days
 
 FEATURES = (
     "frequency",
@@ -55,17 +55,25 @@ def customer_features(
     expected number of purchases in that window.
     """
     day = as_date(cutoff)
-    summary = summarize(
-        transactions, customer=customer, at=at, amount=amount, calibration_end=day, unit="D"
-    )
+    if transactions.schema[at] == pl.String:
+        # Text times: summaries and cadence parse them differently, so each reads its own.
+        summary = summarize(
+            transactions, customer=customer, at=at, amount=amount, calibration_end=day, unit="D"
+        )
+        rhythm = cadence(transactions, customer=customer, at=at, asof=day)
+        days = occasions(transactions, customer=customer, at=at, amount=amount).filter(
+            pl.col("_day") <= day
+        )
+    else:
+        # One customer-day table (value and first hour) feeds the summary, the visit windows
+        # and the cadence: one pass over the transactions instead of three.
+        days = _days_with_hours(transactions, customer=customer, at=at, amount=amount, asof=day)
+        summary = summarize_days(days, customer=customer, calibration_end=day, unit="D")
+        rhythm = cadence_of_visits(days.drop("_value"), customer=customer, asof=day)
     if summary.height == 0:
         return pl.DataFrame(
             schema={customer: transactions.schema[customer], **dict.fromkeys(FEATURES, pl.Float64)}
         )
-    rhythm = cadence(transactions, customer=customer, at=at, asof=day)
-    days = occasions(transactions, customer=customer, at=at, amount=amount).filter(
-        pl.col("_day") <= day
-    )
     age = (pl.lit(day) - pl.col("_day")).dt.total_days()
     windows = days.group_by(customer).agg(
         (age < 30).sum().alias("visits_30"),
@@ -118,6 +126,23 @@ def customer_features(
     out = frame.select(customer, *(pl.col(f).cast(pl.Float64) for f in FEATURES))
     # No NaN downstream: anything undefined becomes a neutral 0.
     return out.with_columns(pl.col(f).fill_null(0.0).fill_nan(0.0) for f in FEATURES)
+
+
+def _days_with_hours(
+    transactions: pl.DataFrame, *, customer: str, at: str, amount: str | None, asof: dt.date
+) -> pl.DataFrame:
+    """``occasions`` and ``visits`` in one table: ``_day``, ``_value`` and ``_hour``."""
+    col = pl.col(at)
+    has_time = transactions.schema[at] == pl.Datetime
+    value = pl.col(amount).cast(pl.Float64).fill_null(0.0) if amount else pl.lit(0.0)
+    return customer_days(
+        transactions,
+        customer=customer,
+        day=col.dt.date() if has_time else col,
+        value=value,
+        hour=col.dt.hour() if has_time else pl.lit(None, pl.Int32),
+        asof=asof,
+    )
 
 
 def feature_matrix(frame: pl.DataFrame) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from .cadence import WEEKDAYS_EN, WEEKDAYS_KO
@@ -152,6 +153,31 @@ def explain(
         habit = rhythm.select(customer, "habit_weekday", "missed_occurrences", "habit_period_weeks")
         frame = frame.join(habit, on=customer, how="left")
     spend_cut = scored["total_spend"].quantile(VALUABLE_QUANTILE) if scored.height else None
+    schema = {
+        customer: scored.schema[customer],
+        "churn_probability": pl.Float64,
+        "reasons_ko": pl.List(pl.String),
+        "reasons_en": pl.List(pl.String),
+        "reason_keys": pl.List(pl.String),
+        "action_ko": pl.String,
+        "action_en": pl.String,
+    }
+    if frame.height >= VECTORISED_MIN_ROWS:
+        out = _explain_columns(frame, customer, spend_cut, max_reasons).select(list(schema))
+        out = out.cast(schema)  # type: ignore[arg-type]
+    else:
+        out = _explain_rows(frame, customer, spend_cut, max_reasons, schema)
+    return out.sort("churn_probability", customer, descending=[True, False], nulls_last=True)
+
+
+def _explain_rows(
+    frame: pl.DataFrame,
+    customer: str,
+    spend_cut: float | None,
+    max_reasons: int,
+    schema: dict[str, Any],
+) -> pl.DataFrame:
+    """Row by row with :func:`customer_reasons`: the reference the column version must match."""
     rows = []
     for row in frame.iter_rows(named=True):
         reasons = customer_reasons(row)[:max_reasons]
@@ -179,14 +205,170 @@ def explain(
                 "action_en": action_en,
             }
         )
-    schema = {
-        customer: scored.schema[customer],
-        "churn_probability": pl.Float64,
-        "reasons_ko": pl.List(pl.String),
-        "reasons_en": pl.List(pl.String),
-        "reason_keys": pl.List(pl.String),
-        "action_ko": pl.String,
-        "action_en": pl.String,
+    return pl.DataFrame(rows, schema=schema)
+
+
+# From this many customers on, reasons are assembled column by column (same rules and texts).
+VECTORISED_MIN_ROWS = 500
+_KEYS = ("broken_habit", "overdue", "declining", "one_timer", "pattern")
+
+
+def _truthy_or(frame: pl.DataFrame, name: str, default: float) -> np.ndarray:
+    """Python's ``row.get(name) or default`` for a whole column, as floats."""
+    if name not in frame.columns:
+        return np.full(frame.height, default)
+    values = frame[name].cast(pl.Float64).fill_null(0.0).to_numpy().copy()
+    values[values == 0.0] = default
+    return values
+
+
+def _optional(frame: pl.DataFrame, name: str) -> np.ndarray:
+    """The column as floats with NaN for missing values (``row.get(name)`` being None)."""
+    if name not in frame.columns:
+        return np.full(frame.height, np.nan)
+    return frame[name].cast(pl.Float64).to_numpy().astype(np.float64)
+
+
+def _explain_columns(
+    frame: pl.DataFrame, customer: str, spend_cut: float | None, max_reasons: int
+) -> pl.DataFrame:
+    """:func:`customer_reasons` and the action choice for every row at once.
+
+    Strengths go in a matrix (one column per rule, in the rules' order); a stable sort of each
+    row by falling strength gives the same order as sorting the row's reasons in Python.
+    """
+    n = frame.height
+    since = np.round(_truthy_or(frame, "days_since_last", 0.0))
+    gap = _truthy_or(frame, "typical_gap_days", 0.0)
+    visits = _truthy_or(frame, "frequency", 0.0) + 1
+    weekday = _truthy_or(frame, "habit_weekday", 0.0)
+    broken = _truthy_or(frame, "broken_habit", 0.0) != 0.0
+    missed = np.trunc(_truthy_or(frame, "missed_occurrences", 2.0))
+    period = np.trunc(_truthy_or(frame, "habit_period_weeks", 1.0))
+    ratio = _truthy_or(frame, "overdue_ratio", 0.0)
+    trend = _optional(frame, "trend_90")
+    before = _truthy_or(frame, "visits_before_90", 0.0)
+    p_alive = _optional(frame, "bgnbd_p_alive")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        applies = np.column_stack(
+            [
+                broken & (weekday != 0.0),
+                (visits >= 2) & (gap >= 1) & (ratio >= OVERDUE_RATIO),
+                (trend <= TREND_DROP) & (before >= 2),
+                (visits < 2) & (since >= ONE_TIMER_DAYS),
+                (visits >= 3) & (p_alive < LOW_P_ALIVE),
+            ]
+        )
+        strength = np.column_stack(
+            [
+                10.0 + missed,
+                ratio,
+                1.0 / np.maximum(trend, 0.05),
+                since / ONE_TIMER_DAYS,
+                1.0 - p_alive,
+            ]
+        )
+    order = np.argsort(np.where(applies, -strength, np.inf), axis=1, kind="stable")
+    count = applies.sum(axis=1)
+    keep = min(max_reasons, len(_KEYS))
+
+    day_index = np.clip(weekday, 1, 7).astype(np.int64) - 1
+    ko_days = np.array(WEEKDAYS_KO, dtype=object)[day_index]
+    en_days = np.array(WEEKDAYS_EN, dtype=object)[day_index]
+    ints = {
+        "since": since.astype(np.int64),
+        "gap": np.round(gap).astype(np.int64),
+        "missed": missed.astype(np.int64),
+        "period": period.astype(np.int64),
+        "share": np.round((1 - np.nan_to_num(trend)) * 100).astype(np.int64),
     }
-    out = pl.DataFrame(rows, schema=schema)
-    return out.sort("churn_probability", customer, descending=[True, False], nulls_last=True)
+    texts = pl.DataFrame(
+        {
+            "day_ko": pl.Series(ko_days, dtype=pl.String),
+            "day_en": pl.Series(en_days, dtype=pl.String),
+            "half": trend <= 0.5,
+            **ints,
+        }
+    ).select(
+        pl.when(pl.col("period") == 1)
+        .then(pl.lit("매주"))
+        .otherwise(pl.format("{}주마다", "period"))
+        .alias("every_ko"),
+        pl.when(pl.col("period") == 1)
+        .then(pl.lit("every"))
+        .otherwise(pl.format("every {} weeks on", "period"))
+        .alias("every_en"),
+        pl.when("half")
+        .then(pl.lit("절반 이하로"))
+        .otherwise(pl.format("{}% 정도", "share"))
+        .alias("drop_ko"),
+        pl.when("half")
+        .then(pl.lit("by half or more"))
+        .otherwise(pl.format("by about {}%", "share"))
+        .alias("drop_en"),
+        pl.all(),
+    )
+    ko = [
+        pl.format(
+            "{} {}요일에 오시던 분인데 {}번 연속 오지 않으셨어요", "every_ko", "day_ko", "missed"
+        ),
+        pl.format("보통 {}일마다 오시는데 {}일째 방문이 없어요", "gap", "since"),
+        pl.format("최근 3개월 방문이 그 전보다 {} 줄었어요", "drop_ko"),
+        pl.format("첫 방문 후 {}일 동안 다시 오지 않으셨어요", "since"),
+        pl.lit("지금까지의 방문 패턴으로 보면 발길이 끊겼을 가능성이 높아요"),
+        pl.format("마지막 방문 후 {}일이 지났어요", "since"),
+    ]
+    en = [
+        pl.format("Used to come {} {}, but missed the last {}", "every_en", "day_en", "missed"),
+        pl.format("Usually visits every {} days; no visit for {} days", "gap", "since"),
+        pl.format("Visits in the last 3 months fell {} compared with before", "drop_en"),
+        pl.format("Has not come back in the {} days since the first visit", "since"),
+        pl.lit("Their visit pattern suggests they may have stopped coming"),
+        pl.format("{} days since the last visit", "since"),
+    ]
+    keys = [*_KEYS, "since_last"]
+    # Rule picked at each rank (5 = the "days since last visit" fallback, -1 = nothing).
+    picks = {}
+    for rank in range(keep):
+        pick = np.where(rank < count, order[:, rank], -1)
+        if rank == 0:
+            pick = np.where(count == 0, len(_KEYS), pick)
+        picks[f"_pick{rank}"] = pick
+
+    def chosen(column: str, options: list[pl.Expr]) -> pl.Expr:
+        expr = pl.lit(None, pl.String)
+        for index in reversed(range(len(options))):
+            expr = pl.when(pl.col(column) == index).then(options[index]).otherwise(expr)
+        return expr
+
+    valuable = np.zeros(n, dtype=bool)
+    if spend_cut is not None and spend_cut > 0:
+        spend = _truthy_or(frame, "total_spend", 0.0)
+        valuable = (spend > spend_cut) & (frame["frequency"].to_numpy() >= 2)
+    top = picks["_pick0"]
+    action = np.where(valuable & (top != 0), len(keys), top)
+    action_texts = [ACTIONS[k] for k in keys] + [ACTIONS["valuable"]]
+    # The broken-habit action names the weekday: its "{day_ko}" becomes a format placeholder.
+    habit_ko = pl.format(ACTIONS["broken_habit"][0].replace("{day_ko}", "{}"), "day_ko")
+    habit_en = pl.format(ACTIONS["broken_habit"][1].replace("{day_en}", "{}"), "day_en")
+    work = texts.with_columns(
+        pl.Series("_action", action), *(pl.Series(k, v) for k, v in picks.items())
+    )
+    ranks = list(picks)
+    return pl.DataFrame(
+        {customer: frame[customer], "churn_probability": frame["churn_probability"]}
+    ).hstack(
+        work.select(
+            pl.concat_list([chosen(r, ko) for r in ranks]).list.drop_nulls().alias("reasons_ko"),
+            pl.concat_list([chosen(r, en) for r in ranks]).list.drop_nulls().alias("reasons_en"),
+            pl.concat_list([chosen(r, [pl.lit(k) for k in keys]) for r in ranks])
+            .list.drop_nulls()
+            .alias("reason_keys"),
+            chosen("_action", [habit_ko] + [pl.lit(t[0]) for t in action_texts[1:]]).alias(
+                "action_ko"
+            ),
+            chosen("_action", [habit_en] + [pl.lit(t[1]) for t in action_texts[1:]]).alias(
+                "action_en"
+            ),
+        )
+    )

@@ -198,6 +198,39 @@ def occasions(
     )
 
 
+def summarize_days(
+    days: pl.DataFrame, *, customer: str, calibration_end: dt.date, unit: Unit = "W"
+) -> pl.DataFrame:
+    """:func:`summarize` (without holdout) from :func:`occasions` output (sorted by customer, day).
+
+    ``days`` may carry more columns (such as ``_hour``); only ``_day`` and ``_value`` are read.
+    """
+    per_day = unit_days(unit)
+    calibration = days.filter(pl.col("_day") <= calibration_end)
+    first = pl.col("_day").first()
+    return (
+        calibration.group_by(customer)
+        .agg(
+            (pl.len() - 1).cast(pl.Int64).alias("frequency"),
+            first.alias("first_purchase"),
+            pl.col("_day").last().alias("last_purchase"),
+            # The first occasion is excluded: Gamma-Gamma models the value of repeat purchases.
+            pl.col("_value").slice(1).mean().fill_null(0.0).alias("monetary_value"),
+            pl.col("_value").sum().alias("total_spend"),
+        )
+        .with_columns(
+            ((pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / per_day).alias(
+                "recency"
+            ),
+            ((pl.lit(calibration_end) - pl.col("first_purchase")).dt.total_days() / per_day).alias(
+                "T"
+            ),
+        )
+        .select(customer, *SUMMARY_COLUMNS)
+        .sort(customer)
+    )
+
+
 def summarize(
     transactions: pl.DataFrame,
     *,
@@ -221,27 +254,7 @@ def summarize(
     per_day = unit_days(unit)
     cal_end = as_date(calibration_end)
     days = occasions(transactions, customer=customer, at=at, amount=amount)
-    calibration = days.filter(pl.col("_day") <= cal_end)
-    first = pl.col("_day").first()
-    summary = (
-        calibration.group_by(customer)
-        .agg(
-            (pl.len() - 1).cast(pl.Int64).alias("frequency"),
-            first.alias("first_purchase"),
-            pl.col("_day").last().alias("last_purchase"),
-            # The first occasion is excluded: Gamma-Gamma models the value of repeat purchases.
-            pl.col("_value").slice(1).mean().fill_null(0.0).alias("monetary_value"),
-            pl.col("_value").sum().alias("total_spend"),
-        )
-        .with_columns(
-            ((pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / per_day).alias(
-                "recency"
-            ),
-            ((pl.lit(cal_end) - pl.col("first_purchase")).dt.total_days() / per_day).alias("T"),
-        )
-        .select(customer, *SUMMARY_COLUMNS)
-        .sort(customer)
-    )
+    summary = summarize_days(days, customer=customer, calibration_end=cal_end, unit=unit)
     if holdout_end is None:
         return summary
     hold_end = as_date(holdout_end)
