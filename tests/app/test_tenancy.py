@@ -6,9 +6,13 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
 from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
-from dangol.sales.models import Product, Purchase, PurchaseLine
+from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
+from dangol.scoring.models import CustomerScore, ScoringRun
+from dangol.segments.models import Segment, SegmentCount, SegmentMembership
+from dangol.segments.services import segment_create
 from dangol.shops.models import Membership, Store
 
 SCOPED_MODELS = [
@@ -20,14 +24,20 @@ SCOPED_MODELS = [
     Product,
     Purchase,
     PurchaseLine,
+    CustomerStats,
+    ScoringRun,
+    CustomerScore,
+    Segment,
+    SegmentMembership,
+    SegmentCount,
+    AuditEvent,
 ]
+TENANT_APPS = {"shops", "customers", "sales", "scoring", "segments", "audit"}
 
 
 def test_every_tenant_table_is_shop_scoped():
     tenant_models = [
-        m
-        for m in apps.get_models()
-        if m._meta.app_label in {"shops", "customers", "sales"} and m.__name__ != "Shop"
+        m for m in apps.get_models() if m._meta.app_label in TENANT_APPS and m.__name__ != "Shop"
     ]
     assert set(tenant_models) == set(SCOPED_MODELS)
     for model in tenant_models:
@@ -89,9 +99,17 @@ def _web_routes():
 
 
 def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
-    """Every web route that takes an id answers 404/403 for another shop's row."""
+    """Every web route that takes an id answers 404/403 for another shop's row, by GET and, for
+    routes that only accept POST, by POST."""
+    rule = {"condition": "visits", "op": "gte", "value": 1}
+    with shop_scope(two_shops.a.shop):
+        theirs = segment_create(shop=two_shops.a.shop, name="A", rule=rule)
+    with shop_scope(two_shops.b.shop):
+        ours = segment_create(shop=two_shops.b.shop, name="B", rule=rule)
     client.force_login(two_shops.b.owner)
-    foreign_ids = {"customer_id": two_shops.a.customer.pk}
+    foreign_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": theirs.pk}
+    # Our own segment with their customer must not leak either.
+    mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
     checked = 0
     for route in _web_routes():
         params = set(route.pattern.converters)
@@ -100,9 +118,15 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         assert params <= set(foreign_ids) | {"name"}, f"add a foreign id for {route.name}"
         if "name" in params:
             continue
-        url = reverse(f"web:{route.name}", kwargs={k: foreign_ids[k] for k in params})
-        assert client.get(url).status_code in (403, 404), url
-        checked += 1
+        for ids in (foreign_ids, mixed_ids):
+            if ids is mixed_ids and params != {"customer_id", "segment_id"}:
+                continue
+            url = reverse(f"web:{route.name}", kwargs={k: ids[k] for k in params})
+            status = client.get(url).status_code
+            if status == 405:
+                status = client.post(url, {"reason": "분석"}).status_code
+            assert status in (403, 404), (url, status)
+            checked += 1
     assert checked >= 1
 
 
