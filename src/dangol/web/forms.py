@@ -54,3 +54,52 @@ class CustomerForm(forms.Form):
         if data.get("birthday_leap_month") and data.get("birthday_calendar") != "lunar":
             self.add_error("birthday_leap_month", _("Only lunar birthdays have leap months."))
         return data
+
+
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9,))
+
+
+class SegmentForm(forms.Form):
+    """The segment's name and description; the rows of the rule are read by segment_rules."""
+
+    name = forms.CharField(label=_("Name"), max_length=80)
+    description = forms.CharField(label=_("One-line description"), max_length=200, required=False)
+    match = forms.ChoiceField(
+        label=_("Customers who meet"),
+        choices=[("all", _("all of the conditions")), ("any", _("any of the conditions"))],
+        initial="all",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].translate(_CONTROL).strip()
+        if not name:
+            raise forms.ValidationError(_("Enter a name."))
+        return name
+
+    def clean_description(self) -> str:
+        return self.cleaned_data["description"].translate(_CONTROL).strip()
+
+
+EXPORT_REASONS = [
+    ("", _("Choose a reason")),
+    ("messaging", _("Preparing a text message")),
+    ("analysis", _("Analysis")),
+    ("other", _("Other")),
+]
+
+
+class SegmentExportForm(forms.Form):
+    """Why the list leaves Dangol; recorded with who took it."""
+
+    reason = forms.ChoiceField(label=_("Reason for the download"), choices=EXPORT_REASONS)
+    note = forms.CharField(label=_("Details"), max_length=200, required=False)
+
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].translate(_CONTROL).strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("reason") == "other" and not data.get("note"):
+            self.add_error("note", _("Say briefly why you need the list."))
+        return data

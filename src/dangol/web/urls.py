@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dangol.web import segments_views as seg
 from dangol.web import views
 
 app_name = "web"
@@ -12,5 +13,19 @@ urlpatterns = [
     path("customers/", views.customers, name="customers"),
     path("customers/new/", views.customer_new, name="customer_new"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("segments/", seg.segments, name="segments"),
+    path("segments/refresh/", seg.segments_refresh, name="segments_refresh"),
+    path("segments/new/", seg.segment_new, name="segment_new"),
+    path("segments/preview/", seg.segment_preview_view, name="segment_preview"),
+    path("segments/<int:segment_id>/", seg.segment_detail, name="segment"),
+    path("segments/<int:segment_id>/edit/", seg.segment_edit, name="segment_edit"),
+    path("segments/<int:segment_id>/copy/", seg.segment_copy_view, name="segment_copy"),
+    path("segments/<int:segment_id>/archive/", seg.segment_archive_view, name="segment_archive"),
+    path("segments/<int:segment_id>/export/", seg.segment_export, name="segment_export"),
+    path(
+        "segments/<int:segment_id>/why/<int:customer_id>/",
+        seg.segment_why_view,
+        name="segment_why",
+    ),
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -190,7 +190,6 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 
 SECTIONS = {
-    "segments": "Segments",
     "automations": "Automations",
     "loyalty": "Membership",
     "reports": "Reports",
