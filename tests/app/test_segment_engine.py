@@ -331,3 +331,20 @@ def test_memberships_record_entries_and_exits():
         assert not stays.filter(customer=b).exists()
         assert segment_refresh(segment=segment) == (2, 0)  # back to today: both are in
         assert stays.filter(customer=a).count() == 2  # two separate stays, history kept
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"condition": "visits", "op": "gte", "value": 10**400},
+        {"condition": "churn_probability", "op": "gte", "value": 10**400},
+        {"condition": "churn_probability", "op": "gte", "value": float("nan")},
+        {"condition": "bought", "categories": ["커피\x00"]},
+        {"condition": "bought", "categories": ["a\nb"]},
+        {"any": list(range(10_000))},
+    ],
+)
+def test_hostile_values_are_refused_not_crashed(rule):
+    with pytest.raises(RuleError) as caught:
+        parse_rule(rule)
+    assert 1 <= len(caught.value.problems) <= 50

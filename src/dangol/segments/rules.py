@@ -19,6 +19,7 @@ from dangol.segments.conditions.base import Param
 MAX_DEPTH = 6
 MAX_CONDITIONS = 40
 MAX_LIST = 500
+MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class _Parser:
     conditions: int = 0
 
     def fail(self, path: str, ko: str, en: str) -> None:
-        self.problems.append(Problem(path, ko, en))
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(path, ko, en))
 
     def node(self, data: Any, path: str, depth: int) -> Node | None:
         if depth > MAX_DEPTH:
@@ -143,12 +145,17 @@ def _check(spec: Param, raw: Any, path: str, parser: _Parser) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             parser.fail(path, f"{spec.ko}은(는) 숫자여야 합니다.", f"{spec.en} must be a number.")
             return None
-        if not math.isfinite(raw) or (kind == "int" and raw != int(raw)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            parser.fail(path, f"{spec.ko}은(는) 숫자여야 합니다.", f"{spec.en} must be a number.")
+            return None
+        if kind == "int" and isinstance(raw, float) and not raw.is_integer():
             parser.fail(
                 path, f"{spec.ko}은(는) 정수여야 합니다.", f"{spec.en} must be a whole number."
             )
             return None
-        value = int(raw) if kind == "int" else float(raw)
+        # Bounds are checked on the value as given: a Python int of any size compares exactly,
+        # whereas converting 10**400 to a float would raise.
+        value = raw
         if spec.minimum is not None and value < spec.minimum:
             parser.fail(
                 path,
@@ -163,7 +170,7 @@ def _check(spec: Param, raw: Any, path: str, parser: _Parser) -> Any:
                 f"{spec.en} must be at most {spec.maximum:g}.",
             )
             return None
-        return value
+        return int(value) if kind == "int" else float(value)
     if kind == "bool":
         if not isinstance(raw, bool):
             parser.fail(
@@ -196,6 +203,11 @@ def _check(spec: Param, raw: Any, path: str, parser: _Parser) -> Any:
         values = [str(v) for v in raw if isinstance(v, str | int) and not isinstance(v, bool)]
         if len(values) != len(raw) or (allowed and not set(values) <= {str(a) for a in allowed}):
             parser.fail(path, f"{spec.ko} 값이 올바르지 않습니다.", f"Unknown {spec.en}.")
+            return None
+        if any(not v.isprintable() for v in values):
+            parser.fail(
+                path, f"{spec.ko}에 쓸 수 없는 문자가 있습니다.", f"{spec.en}: invalid characters."
+            )
             return None
         if any(len(v) > 120 for v in values):
             parser.fail(path, f"{spec.ko} 값이 너무 깁니다.", f"{spec.en} values are too long.")

@@ -32,6 +32,15 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise RuleError(
+            [Problem("description", "설명은 200자까지입니다.", "At most 200 characters.")]
+        )
+    return description
+
+
 def segment_create(
     *, shop: Shop, name: str, rule: Any, description: str = "", user: Any = None
 ) -> Segment:
@@ -40,7 +49,7 @@ def segment_create(
     return Segment.objects.for_shop(shop).create(
         shop=shop,
         name=_clean_name(name),
-        description=(description or "").strip()[:200],
+        description=_clean_description(description),
         rule=rule,
         created_by=user if user is not None and user.is_authenticated else None,
     )
@@ -54,7 +63,7 @@ def segment_update(*, segment: Segment, name: str, rule: Any, description: str =
         )
     parse_rule(rule)
     segment.name = _clean_name(name)
-    segment.description = (description or "").strip()[:200]
+    segment.description = _clean_description(description)
     segment.rule = rule
     segment.updated_at = timezone.now()
     segment.save(update_fields=["name", "description", "rule", "updated_at"])
@@ -64,7 +73,7 @@ def segment_update(*, segment: Segment, name: str, rule: Any, description: str =
 def segment_copy(*, segment: Segment, user: Any = None) -> Segment:
     return segment_create(
         shop=segment.shop,
-        name=f"{segment.name} (사본)"[:80],
+        name=f"{segment.name[:75]} (사본)",
         description=segment.description,
         rule=segment.rule,
         user=user,
