@@ -114,3 +114,24 @@ def test_any_text_is_stored_safely_and_truncated(two_shops, reason, object_id):
         event.refresh_from_db()
         assert event.reason == reason.replace("\x00", "").strip()[:300]
         assert event.object_id == object_id.replace("\x00", "")[:40]
+
+
+@pytest.mark.django_db
+def test_api_reads_of_customer_data_are_logged(client, two_shops):
+    a = two_shops.a
+    client.force_login(a.owner)
+    response = client.get(f"/api/v1/customers/{a.customer.pk}", REMOTE_ADDR="198.51.100.4")
+    assert response.status_code == 200
+    with shop_scope(a.shop):
+        event = AuditEvent.objects.for_shop(a.shop).get()
+    assert (event.action, event.object_type, event.customer_id, event.via) == (
+        "view",
+        "customer",
+        a.customer.pk,
+        "api",
+    )
+    assert event.ip_address == "198.51.100.4" and event.username == "owner-alpha"
+    # A refused read of another shop's customer leaves no row pretending it was read.
+    client.get(f"/api/v1/customers/{two_shops.b.customer.pk}")
+    with shop_scope(a.shop):
+        assert AuditEvent.objects.for_shop(a.shop).count() == 1

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from dangol.audit.models import AuditAction
+from dangol.audit.requests import audit_for_request
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get
 from dangol.sales.selectors import customer_stats
@@ -55,6 +57,13 @@ def _shop(request: HttpRequest):
 def customer_detail(request: HttpRequest, customer_id: int):
     shop = _shop(request)
     customer = customer_get(shop=shop, customer_id=customer_id)
+    audit_for_request(
+        request,
+        action=AuditAction.VIEW,
+        object_type="customer",
+        object_id=customer.pk,
+        customer_id=customer.pk,
+    )
     return CustomerOut(
         id=customer.pk,
         name=customer.name,

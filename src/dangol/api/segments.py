@@ -18,6 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from dangol.api.errors import ApiError
+from dangol.audit.models import AuditAction
+from dangol.audit.requests import audit_for_request
 from dangol.core.phone import mask_phone
 from dangol.segments import selectors, services
 from dangol.segments.models import Segment
@@ -304,6 +306,13 @@ def segment_members(request: HttpRequest, segment_id: int, page: Query[MembersIn
                 reasons = selectors.segment_why(shop=shop, segment=segment, customer=customer)
                 item["why"] = [r.__dict__ for r in reasons]
             items.append(item)
+    audit_for_request(
+        request,
+        action=AuditAction.VIEW,
+        object_type="segment_members",
+        object_id=segment.pk,
+        rows=len(items),
+    )
     return _page(limit, page.offset, count, items)
 
 
