@@ -23,6 +23,7 @@ from dangol.audit.models import AuditAction
 from dangol.audit.services import audit_record
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get, customer_list
+from dangol.segments.builtins import BUILTINS
 from dangol.segments.models import Segment
 from dangol.segments.rules import RuleError
 from dangol.segments.selectors import (
@@ -60,6 +61,8 @@ from dangol.web.segment_rules import (
 from dangol.web.views import member_required
 
 PAGE_SIZE = 25
+# Built-ins in the order the pack lists them (VIP, regulars, ... then the RFM groups).
+PACK_ORDER = {b.key: i for i, b in enumerate(BUILTINS)}
 HISTORY_SIZE = 20
 
 audit = logging.getLogger("dangol.audit")
@@ -100,7 +103,10 @@ def segments(request: HttpRequest) -> HttpResponse:
         "web/segments.html",
         {
             "own": [r for r in rows if not r["builtin"]],
-            "builtins": [r for r in rows if r["builtin"]],
+            "builtins": sorted(
+                (r for r in rows if r["builtin"]),
+                key=lambda r: PACK_ORDER.get(r["segment"].builtin_key, len(PACK_ORDER)),
+            ),
             "archived": archived,
             "archived_count": 0 if archived else segment_list(shop=shop, archived=True).count(),
             "never_counted": any(s.refreshed_at is None for s in listed),
