@@ -155,7 +155,7 @@ def prepare(db: str, customers: int, purchases: int, seed: int, reuse: bool,
     label = f"{db}-{customers}-{purchases}"
     data_dir = WORK / label
     marker = data_dir / "loaded.json"
-    wanted = {"customers": customers, "purchases": purchases, "seed": seed}
+    wanted = {"customers": customers, "purchases_target": purchases, "seed": seed}
     fresh = not (reuse and marker.exists()
                  and {k: json.loads(marker.read_text()).get(k) for k in wanted} == wanted)
     data_dir.mkdir(parents=True, exist_ok=True)
