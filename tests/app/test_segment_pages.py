@@ -112,9 +112,9 @@ def test_list_and_segment_pages_have_bounded_queries(client, shop, django_assert
         segment_builtins_install(shop=shop.shop)
     client.force_login(shop.owner)
     client.post(reverse("web:segments_refresh"))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("web:segments")).status_code == 200
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("web:segment", args=[segment.pk])).status_code == 200
 
 
@@ -537,3 +537,29 @@ def test_preview_never_counts_another_shops_customers(client, two_shops):
     bought["c-0-products"] = [str(two_shops.a.product.pk)]
     body = client.post(reverse("web:segment_preview"), bought).content.decode()
     assert 'data-preview-count="0"' in body and "삭제된 상품 1개" in body
+
+
+def test_pages_follow_the_language(client, shop):
+    segment = _own_segment(shop.shop)
+    client.force_login(shop.owner)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    builder = client.get(reverse("web:segment_edit", args=[segment.pk])).content.decode()
+    assert "all of the conditions" in builder and "Number of visits" in builder
+    page = client.get(reverse("web:segment", args=[segment.pk])).content.decode()
+    assert "at least 2 visits in the last 30 days" in page and "Members now" in page
+    refused = client.post(reverse("web:segment_new"), _form(**{"c-0-days": "0"}))
+    assert "window (days) must be at least 1." in refused.content.decode()
+
+
+def test_query_counts_do_not_grow_with_members(client, shop, django_assert_max_num_queries):
+    for i in range(30):
+        c = make_customer(shop.shop, name=f"추가{i}")
+        make_purchases(shop.shop, shop.store, shop.product, c, days_ago=[2, 4])
+    segment = _own_segment(shop.shop)
+    client.force_login(shop.owner)
+    client.post(reverse("web:segments_refresh"))
+    with django_assert_max_num_queries(12):
+        body = client.get(reverse("web:segment", args=[segment.pk])).content.decode()
+    assert 'data-member-count="33"' in body
+    with django_assert_max_num_queries(8):
+        client.get(reverse("web:segments"))
