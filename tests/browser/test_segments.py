@@ -86,6 +86,17 @@ def test_owner_builds_a_segment_on_a_phone(live_server, phone_page, artifacts):
     page.fill('input[name="c-0-days"]', "30")
     _wait_count(page, expected)
 
+    # a second row narrows the count; removing it brings the count back
+    page.get_by_role("button", name="+ 조건 추가").click()
+    page.wait_for_selector('select[name="c-1-condition"]')
+    page.select_option('select[name="c-1-condition"]', "days_since_last_visit")
+    page.wait_for_selector('input[name="c-1-value"]')
+    page.fill('input[name="c-1-value"]', "400")  # nobody: six months of history
+    _wait_count(page, 0)
+    page.locator("#row-1").get_by_role("button", name="삭제").click()
+    page.wait_for_selector('select[name="c-1-condition"]', state="detached")
+    _wait_count(page, expected)
+
     page.get_by_role("button", name="저장", exact=True).last.click()
     page.wait_for_url(re.compile(r"/segments/\d+/$"))
     segment_id = int(re.search(r"/segments/(\d+)/$", page.url).group(1))
