@@ -183,4 +183,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DANGOL_LOG_LEVEL", "WARNING")},
+    # Exports and other access-log events are also written as log lines, whatever the level.
+    "loggers": {"dangol.audit": {"level": "INFO"}},
 }

@@ -66,9 +66,6 @@ PACK_ORDER = {b.key: i for i, b in enumerate(BUILTINS)}
 HISTORY_SIZE = 20
 
 audit = logging.getLogger("dangol.audit")
-if audit.level == logging.NOTSET:
-    # Audit lines are kept whatever the general log level is.
-    audit.setLevel(logging.INFO)
 
 
 def can_manage(request: HttpRequest) -> bool:
