@@ -23,7 +23,8 @@ from dangol.sales.services import (
 from dangol.scoring.models import CustomerScore, CustomerStatus, RfmSegment, RunStatus, ScoringRun
 from dangol.segments.engine import context_for, customers_matching
 from dangol.segments.models import SegmentMembership
-from dangol.segments.rules import RuleError, parse_rule
+from dangol.segments.rules import RuleError
+from dangol.segments.selectors import parse_rule, segment_history
 from dangol.segments.services import segment_create, segment_refresh
 from dangol.shops.services import store_create
 from tests.app import segment_reference as ref
@@ -348,3 +349,24 @@ def test_hostile_values_are_refused_not_crashed(rule):
     with pytest.raises(RuleError) as caught:
         parse_rule(rule)
     assert 1 <= len(caught.value.problems) <= 50
+
+
+@pytest.mark.django_db
+def test_history_lists_the_latest_event_first():
+    shop, store, _owner, product = make_shop("history")
+    old, new = make_customer(shop, name="오래된"), make_customer(shop, name="새로운")
+    make_purchases(shop, store, product, old, days_ago=[1])
+    with shop_scope(shop):
+        segment = segment_create(
+            shop=shop,
+            name="최근 방문",
+            rule={"condition": "visits", "op": "gte", "value": 1, "days": 7},
+        )
+        segment_refresh(segment=segment)  # old enters
+        make_purchases(shop, store, product, new, days_ago=[0])
+        segment_refresh(segment=segment, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+        # six days on, old's visit is out of the window and new's is not: old's exit is the
+        # newest event, though old entered first
+        segment_refresh(segment=segment, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=6))
+        first = segment_history(shop=shop, segment=segment)[0]
+    assert first.customer_id == old.pk and first.exited_at is not None

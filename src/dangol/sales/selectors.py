@@ -8,7 +8,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from dangol.customers.models import Customer
-from dangol.sales.models import Purchase, PurchaseLine, PurchaseStatus
+from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseStatus
 from dangol.shops.models import Shop
 
 
@@ -63,17 +63,27 @@ def home_kpis(*, shop: Shop, now: dt.datetime | None = None) -> HomeKpis:
 
 
 @dataclass(frozen=True)
-class CustomerStats:
+class VisitTotals:
     visits: int
     total_spend: int
 
 
-def customer_stats(*, shop: Shop, customer: Customer) -> CustomerStats:
+def customer_stats(*, shop: Shop, customer: Customer) -> VisitTotals:
     """Paid visits and spend over the customer's whole history (not just the shown timeline)."""
     stats = (
         paid_purchases(shop=shop).filter(customer=customer).aggregate(n=Count("pk"), s=Sum("total"))
     )
-    return CustomerStats(visits=stats["n"], total_spend=stats["s"] or 0)
+    return VisitTotals(visits=stats["n"], total_spend=stats["s"] or 0)
+
+
+def product_list(*, shop: Shop) -> QuerySet[Product]:
+    """The shop's products, those on sale first."""
+    return Product.objects.for_shop(shop).order_by("-active", "name", "pk")
+
+
+def product_categories(*, shop: Shop) -> list[str]:
+    rows = Product.objects.for_shop(shop).exclude(category="").order_by("category")
+    return list(rows.values_list("category", flat=True).distinct())
 
 
 def purchase_timeline(*, shop: Shop, customer: Customer, limit: int = 100) -> list[Purchase]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -82,12 +83,14 @@ def segment_why(*, shop: Shop, segment: Segment, customer: Customer) -> list[Rea
 
 
 def segment_history(*, shop: Shop, segment: Segment, limit: int = 20) -> list[SegmentMembership]:
-    """The latest entries and exits, newest first."""
+    """Stays by their latest event (the exit if they left, else the entry), newest first, so a
+    long-standing member who just left is at the top."""
+    latest = Coalesce("exited_at", "entered_at")
     return list(
         SegmentMembership.objects.for_shop(shop)
         .filter(segment=segment)
         .select_related("customer")
-        .order_by("-entered_at", "-pk")[:limit]
+        .order_by(latest.desc(), "-pk")[:limit]
     )
 
 

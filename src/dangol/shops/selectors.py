@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
 
-from dangol.shops.models import Membership, Shop
+from dangol.shops.models import Membership, Shop, Store
 
 
 def membership_for_request(
@@ -19,3 +20,7 @@ def membership_for_request(
 
 def shop_get_by_slug(*, slug: str) -> Shop | None:
     return Shop.objects.filter(slug=slug).first()
+
+
+def store_list(*, shop: Shop) -> QuerySet[Store]:
+    return Store.objects.for_shop(shop).order_by("name", "pk")

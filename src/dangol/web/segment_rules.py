@@ -21,12 +21,13 @@ from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from dangol.sales.models import Product
+from dangol.sales.selectors import product_categories, product_list
 from dangol.segments.conditions import REGISTRY, Condition, Param
 from dangol.segments.conditions.profile import CHANNELS
 from dangol.segments.conditions.purchases import MEASURE_WORDS
 from dangol.segments.rules import Group, Leaf, Node, Not, Problem, RuleError, parse_rule
-from dangol.shops.models import Shop, Store
+from dangol.shops.models import Shop
+from dangol.shops.selectors import store_list
 
 MAX_ROWS = 20
 MATCHES = ("all", "any")
@@ -87,7 +88,7 @@ class ShopOptions:
 
     @cached_property
     def products(self) -> list[tuple[str, str]]:
-        rows = Product.objects.for_shop(self.shop).order_by("-active", "name", "pk")
+        rows = product_list(shop=self.shop)
         return [
             (str(pk), name if active else _("%(name)s (not on sale)") % {"name": name})
             for pk, name, active in rows.values_list("pk", "name", "active")
@@ -95,19 +96,12 @@ class ShopOptions:
 
     @cached_property
     def stores(self) -> list[tuple[str, str]]:
-        rows = Store.objects.for_shop(self.shop).order_by("name", "pk")
+        rows = store_list(shop=self.shop)
         return [(str(pk), name) for pk, name in rows.values_list("pk", "name")]
 
     @cached_property
     def categories(self) -> list[tuple[str, str]]:
-        rows = (
-            Product.objects.for_shop(self.shop)
-            .exclude(category="")
-            .order_by("category")
-            .values_list("category", flat=True)
-            .distinct()
-        )
-        return [(c, c) for c in rows]
+        return [(c, c) for c in product_categories(shop=self.shop)]
 
 
 def condition_groups() -> list[tuple[str, list[tuple[str, str]]]]:
