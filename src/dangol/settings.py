@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dangol.sales",
     "dangol.scoring",
     "dangol.segments",
+    "dangol.messaging",
     "dangol.web",
 ]
 

@@ -90,3 +90,17 @@ def consent_current(*, customer: Customer) -> list[ConsentState]:
         )
         for kind, label in ConsentKind.choices
     ]
+
+
+def consent_states(*, shop: Shop, customer_ids: list[int]) -> dict[int, dict[str, bool]]:
+    """The consent in force per kind for many customers at once (latest event wins)."""
+    states: dict[int, dict[str, bool]] = {pk: {} for pk in customer_ids}
+    events = (
+        ConsentEvent.objects.for_shop(shop)
+        .filter(customer_id__in=customer_ids)
+        .order_by("occurred_at", "pk")
+        .values_list("customer_id", "kind", "granted")
+    )
+    for customer_id, kind, granted in events:
+        states[customer_id][kind] = granted
+    return states
