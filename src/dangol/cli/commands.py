@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from dangol.cli import analyze
+from dangol.cli import analyze, policy
 from dangol.cli.errors import UserError
 
 DEMO_SLUG = "demo"
@@ -17,6 +17,7 @@ DEMO_USERNAME = "owner"
 
 def register(sub: argparse._SubParsersAction) -> None:
     analyze.register(sub)
+    policy.register(sub)
 
     p = sub.add_parser("migrate", help="데이터베이스 준비 / create or upgrade the database")
     p.set_defaults(handler=cmd_migrate)
