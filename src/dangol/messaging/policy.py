@@ -238,7 +238,7 @@ def evaluate(
     return Decision(verdict, hold_until, tuple(reasons), body, subject, size, message_type)
 
 
-# --- rule 1: AD or INFO ------------------------------------------------------------------------
+# --- rule 1: AD or INFO ---
 
 
 def _classify(message: Message, reasons: list[str]) -> bool:
@@ -262,7 +262,7 @@ def _classify(message: Message, reasons: list[str]) -> bool:
     return False
 
 
-# --- rules 2, 3, 4: consent ---------------------------------------------------------------------
+# --- rules 2, 3, 4: consent ---
 
 
 def _check_consent(
@@ -302,7 +302,7 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month0 + 1, day=day)
 
 
-# --- rules 11–15: the required text -------------------------------------------------------------
+# --- rules 11–15: the required text ---
 
 
 def _final_text(
@@ -387,7 +387,7 @@ def _email_text(message: Message, shop: ShopIdentity, reasons: list[str]) -> tup
     return f"{message.body.rstrip()}\n\n---\n{footer}", subject
 
 
-# --- rule 23: bytes and characters --------------------------------------------------------------
+# --- rule 23: bytes and characters ---
 
 
 def _sms_type(message: Message, body: str, subject: str, reasons: list[str]) -> tuple[str, int]:
@@ -419,7 +419,7 @@ def _sms_type(message: Message, body: str, subject: str, reasons: list[str]) -> 
     return message_type, size
 
 
-# --- rules 5, 6 and quiet hours: when --------------------------------------------------------
+# --- rules 5, 6 and quiet hours: when ---
 
 
 def _windows(
@@ -482,22 +482,18 @@ def _lawful_time(
     moment = message.send_at
     held: list[str] = []
     for _ in range(3 * len(windows) + 3):
-        moved = False
-        for code, window in windows:
-            if in_window(moment, window):
-                moment = _window_end(moment, window)
-                moved = True
-                if code not in held:
-                    held.append(code)
-        if not moved:
+        inside = [(code, window) for code, window in windows if in_window(moment, window)]
+        if not inside:
             reasons.extend(held)
             return moment if held else None
+        held.extend(code for code, _ in inside if code not in held)
+        moment = max(_window_end(moment, window) for _, window in inside)
     reasons.extend(held)
     reasons.append("no_lawful_send_time")  # the shop's quiet hours leave no lawful moment
     return None
 
 
-# --- helpers --------------------------------------------------------------------------------
+# --- helpers ---
 
 
 def _phone_digits(number: str) -> str:
