@@ -14,6 +14,14 @@ from dangol.cli.errors import UserError
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 10
 CONSENT_FAMILIES = ("sms", "kakao", "email", "push")
+_KO = {
+    "string": "문자열",
+    "number": "숫자",
+    "boolean": "참/거짓",
+    "object": "객체",
+    "array": "배열",
+    "null": "null",
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -102,9 +110,11 @@ def _get(
     ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
     if not ok:
         names = " / ".join(_json_type(k()) if k is not type(None) else "null" for k in kinds)
+        names_ko = " / ".join(_KO.get(n, n) for n in names.split(" / "))
+        got = _json_type(value)
         errors.add(
             f"{where}.{key}",
-            f"{names} 값이어야 합니다 (받은 것: {_json_type(value)})",
+            f"{names_ko} 값이어야 합니다 (받은 것: {_KO.get(got, got)})",
             f"must be {names}, got {_json_type(value)}",
         )
         return default
