@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/bench_pipeline.py                # 1,000,000 customers + reference
     .venv/bin/python benchmarks/bench_pipeline.py --customers 200000 --reference-customers 20000
 
-Stages, in the order the product runs them for a shop (see ``dangol.analytics.scorecard``):
-summary (``summarize``), models (BG/NBD and Gamma-Gamma fits, P(alive), expected visits in 90
-days, 12-month CLV), rfm (``rfm_scores``), cadence (``cadence``), churn (``ChurnModel.fit`` and
-``predict`` at the last day of data) and reasons (``explain`` for the at-risk customers).
+The headline figure is ``dangol.analytics.scorecard.score_customers``, what a shop runs every
+night: summary, models (BG/NBD and Gamma-Gamma fits, P(alive), expected visits in 90 days,
+12-month CLV), rfm, cadence (with seasonality), churn (``ChurnModel.fit`` and ``predict`` at the
+last day of data, timed separately as ``churn fit`` and ``churn predict``) and reasons (lifecycle
+status, value at risk, reasons for everyone who needs one). Stage times come from its
+``progress`` callback.
 
 Each size runs in its own process, so that its peak resident memory (``ru_maxrss``) is its own;
 the peak includes the generated transactions themselves. The reference is the same pipeline on
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 import polars as pl
@@ -31,19 +34,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dangol.analytics.betageo import BetaGeoModel  # noqa: E402
-from dangol.analytics.cadence import cadence  # noqa: E402
 from dangol.analytics.churn import ChurnModel  # noqa: E402
-from dangol.analytics.clv import customer_lifetime_value  # noqa: E402
-from dangol.analytics.gamma_gamma import GammaGammaModel  # noqa: E402
-from dangol.analytics.reasons import explain  # noqa: E402
-from dangol.analytics.rfm import rfm_scores  # noqa: E402
-from dangol.analytics.summary import summarize  # noqa: E402
+from dangol.analytics.scorecard import STAGES, score_customers  # noqa: E402
 
 CUSTOMER, AT, AMOUNT = "customer_id", "at", "amount"
 FIRST_DAY = dt.date(2024, 1, 1)
 DAYS = 548  # about 18 months
-STAGES = ("summary", "models", "rfm", "cadence", "churn", "reasons")
 
 
 def synthetic_transactions(customers: int, purchases: int, seed: int = 0) -> pl.DataFrame:
@@ -103,60 +99,63 @@ def synthetic_transactions(customers: int, purchases: int, seed: int = 0) -> pl.
     )
 
 
+class _TimedChurn(ChurnModel):
+    """The default churn model, recording how long ``fit`` and ``predict`` take."""
+
+    seconds: dict[str, float]
+
+    def fit(self, *args: Any, **kwargs: Any) -> Self:
+        start = time.perf_counter()
+        out = super().fit(*args, **kwargs)
+        self.seconds["churn fit"] = time.perf_counter() - start
+        return out
+
+    def predict(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        start = time.perf_counter()
+        out = super().predict(*args, **kwargs)
+        self.seconds["churn predict"] = time.perf_counter() - start
+        return out
+
+
 def run_pipeline(transactions: pl.DataFrame) -> tuple[dict[str, float], dict[str, object]]:
     day = transactions[AT].max().date()
-    keys = {"customer": CUSTOMER, "at": AT}
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def done(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[stage] = now - clock
-        clock = now
-
-    summary = summarize(transactions, **keys, amount=AMOUNT, calibration_end=day, unit="D")
-    done("summary")
-    rfm = (summary["frequency"], summary["recency"], summary["T"])
-    purchases = BetaGeoModel().fit(*rfm)
-    repeat = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
-    p_alive = purchases.conditional_probability_alive(*rfm)
-    expected = purchases.conditional_expected_number_of_purchases(90, *rfm)
-    clv = customer_lifetime_value(
-        purchase_model=purchases,
-        spend_model=spend,
-        frequency=summary["frequency"],
-        recency=summary["recency"],
-        T=summary["T"],
-        monetary_value=summary["monetary_value"],
-        unit="D",
+    marks: list[tuple[str, float]] = []
+    churn = _TimedChurn()
+    churn.seconds = {}
+    start = time.perf_counter()
+    card = score_customers(
+        transactions,
+        customer=CUSTOMER,
+        at=AT,
+        amount=AMOUNT,
+        asof=day,
+        churn=churn,
+        progress=lambda stage: marks.append((stage, time.perf_counter())),
     )
-    done("models")
-    segments = rfm_scores(summary)
-    done("rfm")
-    rhythm = cadence(transactions, **keys, asof=day)
-    done("cadence")
-    churn = ChurnModel().fit(transactions, **keys, amount=AMOUNT, cutoff=day)
-    scored = churn.predict(transactions, **keys, amount=AMOUNT, cutoff=day)
-    done("churn")
-    reasons = explain(scored, customer=CUSTOMER, rhythm=rhythm)
-    done("reasons")
+    end = time.perf_counter()
+    for (stage, began), (_, ended) in zip(marks, [*marks[1:], ("", end)], strict=True):
+        seconds[stage] = ended - began
+    seconds["total"] = end - start
+    seconds.update(churn.seconds)
+    customers = card.customers
+    backtest = card.models["churn"]["backtest"]
     facts = {
-        "customers": summary.height,
+        "customers": customers.height,
         "purchases": transactions.height,
         "cutoff": day.isoformat(),
-        "bgnbd": {k: round(v, 4) for k, v in purchases.params_.items()},
-        "mean_p_alive": float(np.mean(p_alive)),
-        "expected_visits_90d": float(np.sum(expected)),
-        "clv_total": float(np.sum(clv)),
-        "segments": int(segments["segment"].n_unique()),
-        "regulars": int(rhythm["regular"].sum()),
-        "churn_chosen": churn.chosen_,
-        "churn_auc": churn.backtest_.get("auc"),
-        "churn_baseline_auc": churn.backtest_.get("baselines", {}).get("days_since_last"),
-        "churn_training_rows": churn.backtest_.get("n_train"),
-        "at_risk": reasons.height,
+        "bgnbd": {k: round(v, 4) for k, v in card.models["bgnbd"]["params"].items()},
+        "mean_p_alive": float(customers["p_alive"].mean()),
+        "expected_visits_90d": float(customers["expected_visits_90d"].sum()),
+        "clv_total": float(customers["clv"].sum()),
+        "mean_churn_probability": float(customers["churn_probability"].mean()),
+        "statuses": card.models["statuses"],
+        "churn_chosen": card.models["churn"]["chosen"],
+        "churn_auc": backtest.get("auc"),
+        "churn_ece": backtest.get("ece"),
+        "churn_baseline_auc": backtest.get("baselines", {}).get("days_since_last"),
+        "churn_training_rows": backtest.get("n_train"),
+        "with_reasons": int(customers["reason_keys"].is_not_null().sum()),
     }
     return seconds, facts
 
@@ -170,7 +169,7 @@ def worker(customers: int, purchases: int, seed: int) -> dict[str, object]:
     return {
         "generate_seconds": generated,
         "stages": seconds,
-        "total_seconds": sum(seconds.values()),
+        "total_seconds": seconds["total"],
         "peak_rss_mb": peak_mb,
         **facts,
     }
@@ -222,19 +221,21 @@ def main() -> None:
     (work / "pipeline.json").write_text(json.dumps(runs, indent=2))
 
     names = list(runs)
-    print(f"{'stage':10} " + " ".join(f"{n + ' s':>12}" for n in names))
-    for stage in STAGES:
-        print(f"{stage:10} " + " ".join(f"{runs[n]['stages'][stage]:12.2f}" for n in names))
-    print(f"{'total':10} " + " ".join(f"{runs[n]['total_seconds']:12.2f}" for n in names))
-    print(f"{'peak MB':10} " + " ".join(f"{runs[n]['peak_rss_mb']:12.0f}" for n in names))
+    rows = [*STAGES, "churn fit", "churn predict", "total"]
+    print(f"{'stage':14} " + " ".join(f"{n + ' s':>12}" for n in names))
+    for stage in rows:
+        print(f"{stage:14} " + " ".join(f"{runs[n]['stages'][stage]:12.2f}" for n in names))
+    print(f"{'peak MB':14} " + " ".join(f"{runs[n]['peak_rss_mb']:12.0f}" for n in names))
     for n in names:
         r = runs[n]
         print(
             f"{n}: {r['customers']:,} customers, {r['purchases']:,} purchase lines, "
             f"cut-off {r['cutoff']}, churn model {r['churn_chosen']} "
-            f"(backtest AUC {r['churn_auc']}, days-since-last {r['churn_baseline_auc']}), "
-            f"{r['at_risk']:,} at risk; data generated in {r['generate_seconds']:.1f} s"
+            f"(backtest AUC {r['churn_auc']:.4f}, ECE {r['churn_ece']:.4f}, "
+            f"days-since-last {r['churn_baseline_auc']:.4f}), "
+            f"{r['with_reasons']:,} with reasons; data generated in {r['generate_seconds']:.1f} s"
         )
+        print(f"  statuses {r['statuses']}")
     if "reference" in runs:
         ratio = runs["full"]["total_seconds"] / runs["reference"]["total_seconds"]
         size = runs["full"]["customers"] / runs["reference"]["customers"]
