@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dangol.scoring",
     "dangol.segments",
     "dangol.messaging",
+    "dangol.automations",
     "dangol.web",
 ]
 

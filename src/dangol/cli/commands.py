@@ -42,6 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", help="score as of the end of this day, YYYY-MM-DD (default: today)")
     p.set_defaults(handler=cmd_score)
 
+    p = sub.add_parser("dispatch", help="메시지 보내기 / send due messages from the outbox")
+    p.add_argument("--batch", type=int, default=500, help="messages claimed per round")
+    p.add_argument("--until-empty", action="store_true", help="repeat rounds until none is due")
+    p.add_argument(
+        "--lease-seconds",
+        type=int,
+        default=300,
+        help="a message claimed longer ago by a worker that died counts as unknown",
+    )
+    p.set_defaults(handler=cmd_dispatch)
+
     p = sub.add_parser("serve", help="대시보드 실행 / serve the dashboard")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -265,6 +276,27 @@ def cmd_score(args: argparse.Namespace) -> int:
         run = _score(shop=shop, as_of=as_of)
         _print_run(run)
         _refresh_segments(shop=shop)
+    return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from dangol.messaging import dispatch
+    from dangol.messaging.config import providers_from_environment
+
+    _require_migrated()
+    if args.batch < 1 or args.lease_seconds < 0:
+        raise UserError("--batch는 1 이상이어야 합니다.", "--batch must be at least 1.")
+    lease = dt.timedelta(seconds=args.lease_seconds)
+    providers = providers_from_environment()
+    total = 0
+    while True:
+        report = dispatch.outbox_dispatch(providers=providers, limit=args.batch, lease=lease)
+        total += report.claimed
+        if not args.until_empty or (report.claimed == 0 and report.reconciled == 0):
+            break
+    _console().print(f"메시지 {total:,}건 처리 / processed {total:,} messages")
     return 0
 
 

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dangol.web import outbox_views, views
 from dangol.web import segments_views as seg
-from dangol.web import views
 
 app_name = "web"
 
@@ -27,5 +27,6 @@ urlpatterns = [
         seg.segment_why_view,
         name="segment_why",
     ),
+    path("messages/", outbox_views.outbox, name="outbox"),
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -1,0 +1,333 @@
+"""The dispatcher: claim due messages, pass each through the policy gate at the moment of
+sending, call the provider, record what happened — exactly once.
+
+Exactly once, step by step:
+1. A message is claimed by one conditional UPDATE (status queued/held → sending, with this
+   worker's token), which only one worker can win on SQLite and PostgreSQL alike.
+2. The claim is committed before the provider is called. If the worker dies after that, the row
+   stays "sending"; once its lease runs out it becomes "unknown".
+3. An unknown message is never sent again blindly: the provider is asked about it by our
+   idempotency key first. Only "the provider never got it" puts it back in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dangol.customers.selectors import consent_states
+from dangol.messaging import policy
+from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppression
+from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
+from dangol.messaging.services import address_bidx, message_event
+from dangol.shops.models import Shop
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+CONSENT_KIND = {
+    Channel.SMS: "ad_sms",
+    Channel.ALIMTALK: "ad_kakao",
+    Channel.BRAND: "ad_kakao",
+    Channel.EMAIL: "ad_email",
+    Channel.PUSH: "ad_push",
+}
+COUNTED = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNKNOWN)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    delivered: int = 0
+    held: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    unknown: int = 0
+    reconciled: int = 0
+    by_reason: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(minutes=2 ** min(attempts, 8))
+
+
+def _record(message: OutboxMessage, status: str, reasons=None, detail: str = "", **fields) -> None:
+    """Set the status (and, if given, the reasons: a delivery keeps the gate's reasons) and
+    append the event."""
+    with transaction.atomic():
+        message.status = status
+        if reasons is not None:
+            message.reasons = list(reasons)
+        message.updated_at = timezone.now()
+        for name, value in fields.items():
+            setattr(message, name, value)
+        message.save(
+            update_fields=["status", "reasons", "updated_at", "claimed_by", *fields.keys()]
+        )
+        message_event(message=message, status=status, reasons=list(reasons or []), detail=detail)
+
+
+def _apply_result(
+    message: OutboxMessage, result: SendResult, report: DispatchReport, now: dt.datetime
+) -> None:
+    detail = f"{result.code} {result.detail}".strip()
+    if result.outcome == Outcome.DELIVERED:
+        _record(
+            message,
+            Status.DELIVERED,
+            detail=detail,
+            claimed_by="",
+            provider_message_id=result.provider_message_id or message.provider_message_id,
+        )
+        report.delivered += 1
+    elif result.outcome == Outcome.ACCEPTED:
+        _record(
+            message,
+            Status.SENT,
+            detail=detail,
+            claimed_by="",
+            provider_message_id=result.provider_message_id,
+        )
+        report.sent += 1
+    elif result.outcome == Outcome.FAILED and result.retryable and message.attempts < MAX_ATTEMPTS:
+        _record(
+            message,
+            Status.QUEUED,
+            ["provider_retry"],
+            detail,
+            claimed_by="",
+            scheduled_for=now + _backoff(message.attempts),
+        )
+        report.retried += 1
+    elif result.outcome == Outcome.FAILED:
+        _record(message, Status.FAILED, ["provider_failed"], detail, claimed_by="")
+        report.failed += 1
+    else:
+        _record(message, Status.UNKNOWN, ["outcome_unknown"], detail, claimed_by="")
+        report.unknown += 1
+
+
+def _outgoing(message: OutboxMessage, decision: Any) -> OutgoingMessage:
+    return OutgoingMessage(
+        idempotency_key=message.idempotency_key,
+        channel=message.channel,
+        message_type=decision.message_type if decision else message.message_type,
+        kind=message.kind,
+        to=message.to_address,
+        sender=message.sender,
+        body=message.final_body or message.body,
+        subject=message.final_subject,
+    )
+
+
+def _expire_leases(now: dt.datetime, report: DispatchReport, lease: dt.timedelta) -> None:
+    stale = OutboxMessage.unscoped.filter(status=Status.SENDING, claimed_at__lt=now - lease)
+    for message in stale:
+        _record(message, Status.UNKNOWN, ["lease_expired"], claimed_by="")
+        report.unknown += 1
+
+
+def _reconcile(
+    providers: Mapping[str, Provider], report: DispatchReport, limit: int, now: dt.datetime
+) -> None:
+    for message in OutboxMessage.unscoped.filter(status=Status.UNKNOWN).order_by("pk")[:limit]:
+        provider = providers.get(message.channel)
+        if provider is None:
+            continue
+        result = provider.status(_outgoing(message, None), message.provider_message_id)
+        if result.outcome == Outcome.UNKNOWN:
+            continue  # ask again on the next round; never resend on a guess
+        report.reconciled += 1
+        if result.outcome == Outcome.FAILED and result.retryable:
+            # The provider never got it: queue it again now; this is not a failed attempt.
+            _record(
+                message,
+                Status.QUEUED,
+                ["reconciled_not_received"],
+                claimed_by="",
+                scheduled_for=now,
+            )
+            continue
+        _apply_result(message, result, report, now)
+
+
+def _claim(now: dt.datetime, limit: int, shop: Shop | None) -> list[OutboxMessage]:
+    due = OutboxMessage.unscoped.filter(
+        status__in=(Status.QUEUED, Status.HELD), scheduled_for__lte=now
+    )
+    if shop is not None:
+        due = due.filter(shop=shop)
+    ids = list(due.order_by("scheduled_for", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        OutboxMessage.unscoped.filter(pk__in=ids, status__in=(Status.QUEUED, Status.HELD)).update(
+            status=Status.SENDING, claimed_by=token, claimed_at=now
+        )
+    return list(
+        OutboxMessage.unscoped.filter(claimed_by=token, status=Status.SENDING)
+        .select_related("shop")
+        .order_by("scheduled_for", "pk")
+    )
+
+
+def _recent_ad_counts(
+    messages: list[OutboxMessage], now: dt.datetime
+) -> tuple[dict[int, int], dict[int, int]]:
+    customer_ids = {m.customer_id for m in messages if m.customer_id}
+    day, month = defaultdict(int), defaultdict(int)
+    rows = OutboxMessage.unscoped.filter(
+        customer_id__in=customer_ids,
+        kind=Kind.AD,
+        status__in=(Status.SENT, Status.DELIVERED, Status.UNKNOWN),
+        sent_at__gte=now - dt.timedelta(days=30),
+    ).values_list("customer_id", "sent_at")
+    for customer_id, sent_at in rows:
+        month[customer_id] += 1
+        if sent_at >= now - dt.timedelta(hours=24):
+            day[customer_id] += 1
+    return day, month
+
+
+def _suppressed(messages: list[OutboxMessage]) -> set[int]:
+    by_shop: dict[int, list[OutboxMessage]] = defaultdict(list)
+    for m in messages:
+        by_shop[m.shop_id].append(m)
+    hit: set[int] = set()
+    for shop_id, group in by_shop.items():
+        keys = {m.pk: address_bidx(shop_id=shop_id, address=m.to_address) for m in group}
+        found = set(
+            Suppression.unscoped.filter(shop_id=shop_id, address_bidx__in=keys.values())
+            .filter(Q(channel__in={m.channel for m in group}))
+            .values_list("address_bidx", "channel")
+        )
+        hit |= {m.pk for m in group if (keys[m.pk], m.channel) in found}
+    return hit
+
+
+def _shop_identity(shop: Shop) -> policy.ShopIdentity:
+    return policy.ShopIdentity(
+        name=shop.name,
+        phone=shop.phone,
+        optout_080=shop.optout_080,
+        sender_numbers=tuple(shop.sender_numbers or ()),
+    )
+
+
+def outbox_dispatch(
+    *,
+    providers: Mapping[str, Provider],
+    now: dt.datetime | None = None,
+    limit: int = 200,
+    shop: Shop | None = None,
+    settings: policy.PolicySettings | None = None,
+    lease: dt.timedelta = LEASE,
+) -> DispatchReport:
+    """One round: expire leases, reconcile unknowns, then claim and send up to ``limit``."""
+    now = now or timezone.now()
+    report = DispatchReport()
+    _expire_leases(now, report, lease)
+    _reconcile(providers, report, limit, now)
+    messages = _claim(now, limit, shop)
+    report.claimed = len(messages)
+    if not messages:
+        return report
+    day, month = _recent_ad_counts(messages, now)
+    suppressed = _suppressed(messages)
+    consents: dict[int, dict[str, bool]] = {}
+    for shop_id in {m.shop_id for m in messages}:
+        group = [m for m in messages if m.shop_id == shop_id]
+        consents |= consent_states(
+            shop=group[0].shop, customer_ids=[m.customer_id for m in group if m.customer_id]
+        )
+    for message in messages:
+        state = consents.get(message.customer_id, {})
+        recipient = policy.Recipient(
+            ad_consent={
+                "sms": state.get("ad_sms", False),
+                "kakao": state.get("ad_kakao", False),
+                "email": state.get("ad_email", False),
+                "push": state.get("ad_push", False),
+            },
+            night_consent=state.get("ad_night", False),
+            opted_out=message.pk in suppressed,
+            messages_last_24h=day[message.customer_id],
+            messages_last_30d=month[message.customer_id],
+        )
+        decision = policy.evaluate(
+            policy.Message(
+                channel=message.channel,
+                kind=message.kind,
+                body=message.body,
+                subject=message.subject,
+                send_at=now,
+                sender=message.sender,
+            ),
+            recipient,
+            _shop_identity(message.shop),
+            settings or policy.PolicySettings(),
+        )
+        for reason in decision.reasons:
+            report.by_reason[reason] += 1
+        if decision.decision == "block":
+            _record(message, Status.BLOCKED, decision.reasons, claimed_by="")
+            report.blocked += 1
+            continue
+        if decision.decision == "hold":
+            _record(
+                message,
+                Status.HELD,
+                decision.reasons,
+                claimed_by="",
+                scheduled_for=decision.hold_until,
+            )
+            report.held += 1
+            continue
+        provider = providers.get(message.channel)
+        if provider is None:
+            _record(message, Status.FAILED, ["no_provider"], claimed_by="")
+            report.failed += 1
+            continue
+        # Written (and committed) before the provider is called: the text that goes out is
+        # the text on record, and a crash from here on leaves a "sending" row to reconcile.
+        message.final_body = decision.final_body
+        message.final_subject = decision.final_subject
+        message.message_type = decision.message_type
+        message.attempts += 1
+        message.sent_at = now
+        message.provider = getattr(provider, "name", "")
+        message.reasons = list(decision.reasons)
+        message.save(
+            update_fields=[
+                "final_body",
+                "final_subject",
+                "message_type",
+                "attempts",
+                "sent_at",
+                "provider",
+                "reasons",
+            ]
+        )
+        try:
+            result = provider.send(_outgoing(message, decision))
+        except Exception as exc:
+            result = SendResult(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}"[:200])
+        _apply_result(message, result, report, now)
+        if message.kind == Kind.AD and result.outcome in (
+            Outcome.ACCEPTED,
+            Outcome.DELIVERED,
+            Outcome.UNKNOWN,
+        ):
+            day[message.customer_id] += 1
+            month[message.customer_id] += 1
+    return report
