@@ -327,6 +327,54 @@ def _ensure_demo_owner() -> tuple[str, str]:
     return DEMO_USERNAME, password
 
 
+DEMO_CAMPAIGNS = (
+    (
+        "broken_habit",
+        "습관 깨진 단골 안부",
+        "ad",
+        "{name}님, 요즘 뵙기 어려웠어요. 이번 주에 오시면 아메리카노 한 잔 드릴게요!",
+    ),
+    (
+        "birthday_this_month",
+        "이번 달 생일 축하",
+        "ad",
+        "{name}님, 생일을 미리 축하드려요. 이번 달 언제든 케이크 한 조각을 선물로 드려요.",
+    ),
+)
+
+
+def _demo_messages(shop) -> None:
+    """Queue the demo's two campaigns once and run the dispatcher with the console provider,
+    so the outbox page shows sent, held and blocked messages with their reasons."""
+    from django.utils import timezone
+
+    from dangol.automations.services import campaign_send
+    from dangol.messaging.dispatch import outbox_dispatch
+    from dangol.messaging.models import MessageTemplate
+    from dangol.messaging.providers.console import ConsoleProvider
+    from dangol.messaging.services import template_create
+    from dangol.segments.models import Segment
+
+    week = timezone.localdate().strftime("%G-W%V")
+    queued = 0
+    for key, name, kind, body in DEMO_CAMPAIGNS:
+        segment = Segment.objects.for_shop(shop).filter(builtin_key=key).first()
+        if segment is None:
+            continue
+        template = MessageTemplate.objects.for_shop(shop).filter(name=name).first()
+        if template is None:
+            template = template_create(shop=shop, name=name, channel="sms", kind=kind, body=body)
+        queued += campaign_send(shop=shop, segment=segment, template=template, occurrence=week)
+    console = ConsoleProvider()
+    report = outbox_dispatch(
+        providers=dict.fromkeys(("sms", "email"), console), shop=shop, limit=1000
+    )
+    _console().print(
+        f"데모 메시지 {queued}건 / demo messages: {queued} queued, {report.delivered} sent, "
+        f"{report.held} held, {report.blocked} blocked"
+    )
+
+
 def _score_demo_if_stale() -> None:
     from django.utils import timezone
 
@@ -342,6 +390,7 @@ def _score_demo_if_stale() -> None:
             _console().print("3/4 고객 점수 계산 / scoring the customers")
             _print_run(_score(shop=shop))
         _refresh_segments(shop=shop)
+        _demo_messages(shop)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
