@@ -494,7 +494,7 @@ def alimtalk_message(**overrides):
         "channel": "alimtalk",
         "message_type": "ALIMTALK",
         "template_code": "POINT_SAVED",
-        "variables": {"이름": "김단골", "포인트": "1,200"},
+        "variables": {"이름": "김단골", "#{포인트}": "1,200"},
         "body": "김단골님, 1,200 포인트가 적립되었습니다.",
         "fallback_body": "단골카페: 1,200 포인트 적립",
     }

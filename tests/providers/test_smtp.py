@@ -21,6 +21,14 @@ class Handler:
         self.mode = "ok"
         self.received: list[bytes] = []
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.mode == "rcpt451":
+            return "451 4.7.1 Greylisted, come back later"
+        if self.mode == "rcpt550":
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self.mode == "451":
             return "451 4.3.0 Temporary failure, try again later"
@@ -124,6 +132,8 @@ def test_the_same_key_gives_the_same_message_id(smtpd):
         ("451", Outcome.FAILED, True, "451"),
         ("550", Outcome.FAILED, False, "550"),
         ("drop", Outcome.UNKNOWN, False, "no_answer"),
+        ("rcpt451", Outcome.FAILED, True, "451"),
+        ("rcpt550", Outcome.FAILED, False, "550"),
     ],
 )
 def test_server_answers(smtpd, mode, outcome, retryable, code):

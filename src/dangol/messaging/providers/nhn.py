@@ -586,7 +586,7 @@ class NhnAlimtalkProvider(_KakaoBase):
         key = short_key(message.idempotency_key)
         recipient = {
             "recipientNo": _kakao_number(message.to),
-            "templateParameter": dict(message.variables),
+            "templateParameter": {_plain(k): v for k, v in message.variables.items()},
             "resendParameter": self._resend(message),
             "recipientGroupingKey": key,
         }
@@ -654,6 +654,11 @@ class NhnBrandMessageProvider(_KakaoBase):
             if self.unsubscribe_auth_no:
                 body["unsubscribeAuthNo"] = self.unsubscribe_auth_no
         return body
+
+
+def _plain(name: str) -> str:
+    """NHN wants the bare variable name as the key (``#{이름}`` in the template → ``이름``)."""
+    return name[2:-1] if name.startswith("#{") and name.endswith("}") else name
 
 
 def _kakao_number(e164: str) -> str:
