@@ -11,6 +11,7 @@ import os
 from dangol.core.config import ConfigError
 from dangol.messaging.models import Channel
 from dangol.messaging.providers.base import Provider
+from dangol.messaging.providers import provider_from_settings
 from dangol.messaging.providers.console import ConsoleProvider
 from dangol.messaging.providers.webhook import WebhookProvider
 
@@ -43,9 +44,40 @@ def _required(variable: str) -> str:
     return value
 
 
+# Each provider's constructor arguments and the environment variables they come from.
+_SETTINGS: dict[str, dict[str, str]] = {
+    "webhook": {"url": "DANGOL_WEBHOOK_URL", "secret": "DANGOL_WEBHOOK_SECRET"},
+    "solapi": {"api_key": "DANGOL_SOLAPI_API_KEY", "api_secret": "DANGOL_SOLAPI_API_SECRET"},
+    "nhn_sms": {"app_key": "DANGOL_NHN_SMS_APP_KEY", "secret_key": "DANGOL_NHN_SMS_SECRET_KEY"},
+    "nhn_alimtalk": {
+        "app_key": "DANGOL_NHN_KAKAO_APP_KEY",
+        "secret_key": "DANGOL_NHN_KAKAO_SECRET_KEY",
+        "sender_key": "DANGOL_NHN_KAKAO_SENDER_KEY",
+    },
+    "nhn_brand": {
+        "app_key": "DANGOL_NHN_KAKAO_APP_KEY",
+        "secret_key": "DANGOL_NHN_KAKAO_SECRET_KEY",
+        "sender_key": "DANGOL_NHN_KAKAO_SENDER_KEY",
+    },
+    "smtp": {"host": "DANGOL_SMTP_HOST", "from_address": "DANGOL_SMTP_FROM"},
+}
+
+
 def provider_from_environment(name: str) -> Provider:
     if name == "webhook":
         return WebhookProvider(
             url=_required("DANGOL_WEBHOOK_URL"), secret=_required("DANGOL_WEBHOOK_SECRET")
         )
-    raise ConfigError(f"알 수 없는 발송 업체입니다: {name}", f"Unknown provider {name!r}.")
+    if name not in _SETTINGS:
+        known = ", ".join(["console", *sorted(_SETTINGS)])
+        raise ConfigError(
+            f"알 수 없는 발송 업체입니다: {name} (가능: {known})",
+            f"Unknown provider {name!r} (known: {known}).",
+        )
+    kwargs = {arg: _required(variable) for arg, variable in _SETTINGS[name].items()}
+    if name == "smtp":
+        kwargs["port"] = int(os.environ.get("DANGOL_SMTP_PORT", "587"))
+        kwargs["username"] = os.environ.get("DANGOL_SMTP_USER") or None
+        kwargs["password"] = os.environ.get("DANGOL_SMTP_PASSWORD") or None
+        kwargs["starttls"] = os.environ.get("DANGOL_SMTP_STARTTLS", "true").lower() == "true"
+    return provider_from_settings(name, **kwargs)
