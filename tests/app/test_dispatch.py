@@ -297,3 +297,25 @@ def test_campaign_to_a_segment_and_the_outbox_page(client, shop, two_shops):
     # The other shop sees none of it.
     client.force_login(two_shops.b.owner)
     assert "김민지" not in client.get("/messages/").content.decode()
+
+
+def test_providers_come_from_the_environment(monkeypatch):
+    from dangol.core.config import ConfigError
+    from dangol.messaging.config import providers_from_environment
+    from dangol.messaging.providers import NhnSmsProvider, SolapiProvider
+
+    assert isinstance(providers_from_environment()["sms"], ConsoleProvider)
+    monkeypatch.setenv("DANGOL_SMS_PROVIDER", "solapi")
+    with pytest.raises(ConfigError) as missing:
+        providers_from_environment()
+    assert "DANGOL_SOLAPI_API_KEY" in missing.value.en
+    monkeypatch.setenv("DANGOL_SOLAPI_API_KEY", "key")
+    monkeypatch.setenv("DANGOL_SOLAPI_API_SECRET", "secret")
+    assert isinstance(providers_from_environment()["sms"], SolapiProvider)
+    monkeypatch.setenv("DANGOL_SMS_PROVIDER", "nhn_sms")
+    monkeypatch.setenv("DANGOL_NHN_SMS_APP_KEY", "app")
+    monkeypatch.setenv("DANGOL_NHN_SMS_SECRET_KEY", "secret")
+    assert isinstance(providers_from_environment()["sms"], NhnSmsProvider)
+    monkeypatch.setenv("DANGOL_SMS_PROVIDER", "pigeon")
+    with pytest.raises(ConfigError):
+        providers_from_environment()

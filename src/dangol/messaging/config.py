@@ -10,8 +10,8 @@ import os
 
 from dangol.core.config import ConfigError
 from dangol.messaging.models import Channel
-from dangol.messaging.providers.base import Provider
 from dangol.messaging.providers import provider_from_settings
+from dangol.messaging.providers.base import Provider
 from dangol.messaging.providers.console import ConsoleProvider
 from dangol.messaging.providers.webhook import WebhookProvider
 
