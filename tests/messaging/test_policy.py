@@ -593,3 +593,53 @@ def test_textbytes_counts_like_the_carriers():
     assert textbytes.cp949_bytes("단골 coffee") == 11  # 2×2 + 1 + 6
     assert textbytes.cp949_bytes("똠") == 2
     assert textbytes.check("☆★①").emoji == ()  # symbols KS X 1001 has are fine
+
+
+# --- rules 9 and 10: result notices and the 2-yearly confirmation ---
+
+
+def test_result_notice_names_sender_change_date_and_result():
+    from dangol.messaging.policy import result_notice_deadline, result_notice_text
+
+    asked = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 00:30 on 3 March in Seoul
+    text = result_notice_text(SHOP, change="refusal", family="sms", requested_at=asked)
+    assert "단골커피" in text
+    assert "문자(SMS) 광고성 정보 수신거부" in text
+    assert "요청일: 2026년 3월 3일" in text
+    assert "처리 결과: 요청하신 대로 수신거부 처리가 완료되었습니다." in text
+    assert result_notice_deadline(asked) == asked + timedelta(days=14)
+    # The notice is information: it reaches the person who has just opted out, at any hour.
+    d = evaluate(
+        msg(kind="info", body=text, send_at=seoul(2026, 3, 3, 0, 30)),
+        Recipient(ad_consent={}, opted_out=True),
+        SHOP,
+    )
+    assert d.decision == "send"
+
+
+def test_confirmation_deadlines_every_two_years_from_the_consent_date():
+    from datetime import date
+
+    from dangol.messaging.policy import confirmation_deadline, confirmation_overdue
+
+    consent = date(2024, 5, 10)
+    assert confirmation_deadline(consent, date(2025, 1, 1)) == date(2026, 5, 10)
+    assert confirmation_deadline(consent, date(2026, 5, 10)) == date(2028, 5, 10)
+    assert confirmation_deadline(date(2024, 2, 29), date(2024, 3, 1)) == date(2026, 2, 28)
+    assert not confirmation_overdue(consent, None, date(2026, 5, 9))
+    assert confirmation_overdue(consent, None, date(2026, 5, 10))
+    assert not confirmation_overdue(consent, date(2026, 4, 1), date(2026, 6, 1))
+    # A notice from the first cycle does not cover the second.
+    assert confirmation_overdue(consent, date(2026, 4, 1), date(2028, 5, 10))
+
+
+def test_confirmation_notice_says_how_to_keep_or_withdraw():
+    from datetime import date
+
+    from dangol.messaging.policy import confirmation_notice_text
+
+    text = confirmation_notice_text(SHOP, family="kakao", consent_on=date(2024, 5, 10))
+    assert "단골커피" in text
+    assert "2024년 5월 10일에 카카오톡 광고성 정보 수신에 동의" in text
+    assert "아무것도 하지 않으셔도" in text
+    assert "무료수신거부 080-123-4567" in text

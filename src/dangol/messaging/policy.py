@@ -516,3 +516,86 @@ def fallback_message(message: Message, sender: str) -> Message:
     (광고) marker and 080 footer and obeys the night window, and ``sender`` must be registered.
     """
     return replace(message, channel="sms", subject="", sender=sender, targeting="I")
+
+
+# --- rules 9 and 10: the notices consent changes require ---
+
+RESULT_NOTICE_DAYS = 14  # 시행령 62조의2
+CONFIRMATION_YEARS = 2  # 시행령 62조의3
+CHANGE_LABELS = {"consent": "수신동의", "refusal": "수신거부", "withdrawal": "수신동의 철회"}
+FAMILY_LABELS = {"sms": "문자(SMS)", "kakao": "카카오톡", "email": "이메일", "push": "앱 푸시"}
+
+
+def _korean_date(day: date | datetime) -> str:
+    if isinstance(day, datetime):
+        day = day.astimezone(SEOUL).date()
+    return f"{day.year}년 {day.month}월 {day.day}일"
+
+
+def result_notice_deadline(requested_at: datetime) -> datetime:
+    """Rule 9: the result of a consent, refusal or withdrawal must be told within 14 days."""
+    return requested_at + timedelta(days=RESULT_NOTICE_DAYS)
+
+
+def result_notice_text(
+    shop: ShopIdentity, *, change: str, family: str, requested_at: datetime, result: str = ""
+) -> str:
+    """Rule 9 (ICNA 50⑦, 시행령 62조의2): sender name, what changed and when, and the result.
+
+    Send it as ``kind="info"``: it is not an ad, so it goes even to someone who just opted out.
+    """
+    label = CHANGE_LABELS[change]
+    channel = FAMILY_LABELS[family]
+    result = result or f"요청하신 대로 {label} 처리가 완료되었습니다."
+    return (
+        f"[{shop.name}] 광고성 정보 {label} 처리 결과 안내\n"
+        f"전송자: {shop.name}\n"
+        f"내용: {channel} 광고성 정보 {label}\n"
+        f"요청일: {_korean_date(requested_at)}\n"
+        f"처리 결과: {result}"
+    )
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February: the earlier day keeps the notice on time
+        return day.replace(year=day.year + years, day=28)
+
+
+def confirmation_deadline(consent_on: date, today: date) -> date:
+    """Rule 10: the next date before which the 2-yearly confirmation must have gone out.
+
+    시행령 62조의3①: every 2 years from the consent date, "before the same day" of that year.
+    A fresh consent is a new ``consent_on``; a confirmation notice does not move the cycle.
+    """
+    k = 1
+    while (deadline := _years_later(consent_on, CONFIRMATION_YEARS * k)) <= today:
+        k += 1
+    return deadline
+
+
+def confirmation_overdue(consent_on: date, last_notice_on: date | None, today: date) -> bool:
+    """True when a 2-year deadline has passed with no notice sent in that cycle (alert the shop)."""
+    passed = [
+        d
+        for k in range(1, (today.year - consent_on.year) // CONFIRMATION_YEARS + 2)
+        if (d := _years_later(consent_on, CONFIRMATION_YEARS * k)) <= today
+    ]
+    if not passed:
+        return False
+    cycle_start = _years_later(consent_on, CONFIRMATION_YEARS * (len(passed) - 1))
+    return last_notice_on is None or last_notice_on < cycle_start
+
+
+def confirmation_notice_text(shop: ShopIdentity, *, family: str, consent_on: date) -> str:
+    """Rule 10 (시행령 62조의3②): sender name, the consent and its date, how to keep or withdraw."""
+    channel = FAMILY_LABELS[family]
+    how = f"무료수신거부 {shop.optout_080}" if shop.optout_080.strip() else f"전화 {shop.phone}"
+    return (
+        f"[{shop.name}] 광고성 정보 수신동의 확인 안내\n"
+        f"전송자: {shop.name}\n"
+        f"고객님은 {_korean_date(consent_on)}에 {channel} 광고성 정보 수신에 동의하셨습니다.\n"
+        "계속 받으시려면 아무것도 하지 않으셔도 됩니다. "
+        f"수신을 원하지 않으시면 {how}(으)로 철회하실 수 있습니다."
+    )
