@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dangol.web import outbox_views, views
+from dangol.web import outbox_views, public_views, views
 from dangol.web import segments_views as seg
 
 app_name = "web"
@@ -28,5 +28,12 @@ urlpatterns = [
         name="segment_why",
     ),
     path("messages/", outbox_views.outbox, name="outbox"),
+    path("hooks/<slug:provider>/<slug:slug>/", public_views.provider_webhook, name="webhook"),
+    path(
+        "hooks/<slug:provider>/<slug:slug>/<str:token>/",
+        public_views.provider_webhook,
+        name="webhook_token",
+    ),
+    path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("<slug:name>/", views.section, name="section"),
 ]
