@@ -209,3 +209,13 @@ def test_settings_per_case(tmp_path):
     assert decision["decision"] == "hold"
     assert decision["hold_until"] == "2026-03-02T09:00:00+09:00"
     assert decision["reasons"][-1] == "quiet_hours_hold"
+
+
+def test_the_readme_explains_every_reason_code():
+    from dangol.messaging.policy import REASON_CODES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The policy gate", 1)[1]
+    assert "tests/messaging/policy_cases.json" in section
+    missing = [code for code in sorted(REASON_CODES) if f"| `{code}` |" not in section]
+    assert missing == []
