@@ -38,10 +38,11 @@ def test_result_notices_and_reconfirmations_are_queued_once(two_shops):
         assert consent_notices_queue(shop=a.shop, now=NOW + dt.timedelta(days=730)) == (0, 2)
         notices = list(OutboxMessage.objects.for_shop(a.shop).order_by("pk"))
     result, confirmation = notices[0], notices[1]
-    assert result.kind == "info" and "문자 광고 수신 동의가 처리되었습니다" in result.body
+    assert result.kind == "info" and "광고성 정보 수신동의 처리 결과 안내" in result.body
     assert "alpha 카페" in result.body
     assert (
-        confirmation.kind == "info" and "카카오톡 광고 수신에 동의하셨습니다" in confirmation.body
+        confirmation.kind == "info"
+        and "카카오톡 광고성 정보 수신에 동의하셨습니다" in confirmation.body
     )
 
 

@@ -16,16 +16,17 @@ import datetime as dt
 from django.utils import timezone
 
 from dangol.customers.models import ConsentEvent, ConsentKind
+from dangol.messaging import policy
 from dangol.messaging.models import Channel, Kind
 from dangol.messaging.services import message_enqueue
 from dangol.shops.models import Shop
 
+# Ad consent kinds and the channel family the law's notice names.
 AD_KINDS = {
-    ConsentKind.AD_SMS: "문자",
-    ConsentKind.AD_KAKAO: "카카오톡",
-    ConsentKind.AD_EMAIL: "이메일",
-    ConsentKind.AD_PUSH: "앱 푸시",
-    ConsentKind.AD_NIGHT: "야간(21시~08시)",
+    ConsentKind.AD_SMS: "sms",
+    ConsentKind.AD_KAKAO: "kakao",
+    ConsentKind.AD_EMAIL: "email",
+    ConsentKind.AD_PUSH: "push",
 }
 RESULT_WINDOW = dt.timedelta(days=14)
 # Queue the reconfirmation a month before the anniversary, so it arrives before it.
@@ -33,33 +34,32 @@ CONFIRM_LEAD = dt.timedelta(days=30)
 TWO_YEARS = dt.timedelta(days=730)
 
 
-def _date(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return f"{local.year}년 {local.month}월 {local.day}일"
-
-
-def _result_text(shop: Shop, event: ConsentEvent) -> str:
-    what = AD_KINDS[event.kind]
-    result = "수신 동의" if event.granted else "수신 거부"
-    return (
-        f"[{shop.name}] {_date(event.occurred_at)}에 요청하신 {what} 광고 {result}가 "
-        f"처리되었습니다. 문의: {shop.phone}"
+def _identity(shop: Shop) -> policy.ShopIdentity:
+    return policy.ShopIdentity(
+        name=shop.name,
+        phone=shop.phone,
+        optout_080=shop.optout_080,
+        sender_numbers=tuple(shop.sender_numbers or ()),
     )
 
 
-def _confirm_text(shop: Shop, event: ConsentEvent) -> str:
-    what = AD_KINDS[event.kind]
-    return (
-        f"[{shop.name}] 고객님은 {_date(event.occurred_at)}에 {what} 광고 수신에 동의하셨습니다. "
-        f"계속 받으시려면 아무것도 하지 않으셔도 되며, 원하지 않으시면 {shop.phone}로 "
-        "알려 주시거나 매장에서 말씀해 주세요."
+def _change(event: ConsentEvent) -> str:
+    if event.granted:
+        return "consent"
+    earlier = ConsentEvent.objects.for_shop(event.shop_id).filter(
+        customer_id=event.customer_id,
+        kind=event.kind,
+        granted=True,
+        occurred_at__lt=event.occurred_at,
     )
+    return "withdrawal" if earlier.exists() else "refusal"
 
 
 def consent_notices_queue(*, shop: Shop, now: dt.datetime | None = None) -> tuple[int, int]:
     """Queue missing result notices and due reconfirmations; returns (results, confirmations)."""
     now = now or timezone.now()
     sender = (shop.sender_numbers or [""])[0]
+    identity = _identity(shop)
     events = ConsentEvent.objects.for_shop(shop).filter(kind__in=list(AD_KINDS))
     results = 0
     for event in events.filter(occurred_at__gte=now - RESULT_WINDOW).select_related("customer"):
@@ -68,7 +68,12 @@ def consent_notices_queue(*, shop: Shop, now: dt.datetime | None = None) -> tupl
             customer=event.customer,
             channel=Channel.SMS,
             kind=Kind.INFO,
-            body=_result_text(shop, event),
+            body=policy.result_notice_text(
+                identity,
+                change=_change(event),
+                family=AD_KINDS[event.kind],
+                requested_at=event.occurred_at,
+            ),
             source="consent_result",
             step=event.kind,
             occurrence=str(event.pk),
@@ -92,7 +97,11 @@ def consent_notices_queue(*, shop: Shop, now: dt.datetime | None = None) -> tupl
             customer=event.customer,
             channel=Channel.SMS,
             kind=Kind.INFO,
-            body=_confirm_text(shop, event),
+            body=policy.confirmation_notice_text(
+                identity,
+                family=AD_KINDS[event.kind],
+                consent_on=timezone.localtime(event.occurred_at).date(),
+            ),
             source="consent_confirm",
             step=event.kind,
             occurrence=f"{event.pk}:{anniversary}",
