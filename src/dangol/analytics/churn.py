@@ -182,9 +182,18 @@ class ChurnModel:
         at: str,
         amount: str | None = None,
         cutoff: dt.date | dt.datetime | str,
+        days: pl.DataFrame | None = None,
     ) -> Self:
+        """Learn from ``transactions`` up to the end of day ``cutoff``.
+
+        ``days``: the transactions' customer-day table (``occasions`` or
+        ``features.customer_day_table`` of the same columns), if the caller already has it;
+        it saves sorting every line again.
+        """
         with threadpool_limits(limits=1, user_api="openmp"):
-            return self._fit(transactions, customer=customer, at=at, amount=amount, cutoff=cutoff)
+            return self._fit(
+                transactions, customer=customer, at=at, amount=amount, cutoff=cutoff, days=days
+            )
 
     def _fit(
         self,
@@ -194,9 +203,11 @@ class ChurnModel:
         at: str,
         amount: str | None,
         cutoff: dt.date | dt.datetime | str,
+        days: pl.DataFrame | None,
     ) -> Self:
         day = as_date(cutoff)
-        days = occasions(transactions, customer=customer, at=at, amount=amount)
+        if days is None:
+            days = occasions(transactions, customer=customer, at=at, amount=amount)
         days = days.filter(pl.col("_day") <= day)
         self.customer_ = customer
         self.backtest_: dict[str, Any] = {}
@@ -296,16 +307,24 @@ class ChurnModel:
         amount: str | None = None,
         cutoff: dt.date | dt.datetime | str,
         threshold: float = AT_RISK_THRESHOLD,
+        features: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
-        """Features plus ``churn_probability``, ``at_risk`` and ``not_enough_data`` per customer."""
-        feats = customer_features(
-            transactions,
-            customer=customer,
-            at=at,
-            amount=amount,
-            cutoff=cutoff,
-            horizon_days=self.training_horizon_days_,
-        )
+        """Features plus ``churn_probability``, ``at_risk`` and ``not_enough_data`` per customer.
+
+        ``features``: ``customer_features`` of the same transactions at ``cutoff`` with
+        ``horizon_days=training_horizon_days_``, if the caller already has them.
+        """
+        if features is not None:
+            feats = features
+        else:
+            feats = customer_features(
+                transactions,
+                customer=customer,
+                at=at,
+                amount=amount,
+                cutoff=cutoff,
+                horizon_days=self.training_horizon_days_,
+            )
         if feats.height == 0:
             return feats.with_columns(
                 pl.lit(None, pl.Float64).alias("churn_probability"),

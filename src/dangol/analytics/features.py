@@ -64,15 +64,50 @@ def customer_features(
         days = occasions(transactions, customer=customer, at=at, amount=amount).filter(
             pl.col("_day") <= day
         )
-    else:
-        # One customer-day table (value and first hour) feeds the summary, the visit windows
-        # and the cadence: one pass over the transactions instead of three.
-        days = _days_with_hours(transactions, customer=customer, at=at, amount=amount, asof=day)
+        return features_of_days(
+            days,
+            customer=customer,
+            cutoff=day,
+            horizon_days=horizon_days,
+            summary=summary,
+            rhythm=rhythm,
+        )
+    # One customer-day table (value and first hour) feeds the summary, the visit windows and
+    # the cadence: one pass over the transactions instead of three.
+    days = customer_day_table(transactions, customer=customer, at=at, amount=amount, asof=day)
+    return features_of_days(days, customer=customer, cutoff=day, horizon_days=horizon_days)
+
+
+def features_of_days(
+    days: pl.DataFrame,
+    *,
+    customer: str,
+    cutoff: dt.date,
+    horizon_days: int = 60,
+    summary: pl.DataFrame | None = None,
+    rhythm: pl.DataFrame | None = None,
+    purchase_model: BetaGeoModel | None = None,
+) -> pl.DataFrame:
+    """:func:`customer_features` from a :func:`customer_day_table` cut at ``cutoff``.
+
+    Pieces a caller has already computed at the same cut-off can be passed in instead of being
+    recomputed: ``summary`` (``summarize_days(days, ..., unit="D")``), ``rhythm``
+    (``cadence_of_visits`` of the same days) and ``purchase_model`` (BG/NBD fitted on that
+    summary's frequency, recency and T). The result is the same either way.
+    """
+    day = cutoff
+    days = days.filter(pl.col("_day") <= day)
+    if summary is None:
         summary = summarize_days(days, customer=customer, calibration_end=day, unit="D")
-        rhythm = cadence_of_visits(days.drop("_value"), customer=customer, asof=day)
     if summary.height == 0:
         return pl.DataFrame(
-            schema={customer: transactions.schema[customer], **dict.fromkeys(FEATURES, pl.Float64)}
+            schema={customer: days.schema[customer], **dict.fromkeys(FEATURES, pl.Float64)}
+        )
+    if rhythm is None:
+        rhythm = cadence_of_visits(
+            days.drop("_value") if "_hour" in days.columns else _no_hours(days),
+            customer=customer,
+            asof=day,
         )
     age = (pl.lit(day) - pl.col("_day")).dt.total_days()
     windows = days.group_by(customer).agg(
@@ -115,7 +150,7 @@ def customer_features(
         )
     )
     rfm = (summary["frequency"], summary["recency"], summary["T"])
-    model = BetaGeoModel().fit(*rfm)
+    model = BetaGeoModel().fit(*rfm) if purchase_model is None else purchase_model
     frame = frame.with_columns(
         pl.Series("bgnbd_p_alive", model.conditional_probability_alive(*rfm)),
         pl.Series("bgnbd_p_purchase", model.probability_of_purchase(horizon_days, *rfm)),
@@ -128,10 +163,25 @@ def customer_features(
     return out.with_columns(pl.col(f).fill_null(0.0).fill_nan(0.0) for f in FEATURES)
 
 
-def _days_with_hours(
-    transactions: pl.DataFrame, *, customer: str, at: str, amount: str | None, asof: dt.date
+def _no_hours(days: pl.DataFrame) -> pl.DataFrame:
+    return days.select(pl.exclude("_value")).with_columns(pl.lit(None, pl.Int32).alias("_hour"))
+
+
+def customer_day_table(
+    transactions: pl.DataFrame,
+    *,
+    customer: str,
+    at: str,
+    amount: str | None = None,
+    asof: dt.date | None = None,
 ) -> pl.DataFrame:
-    """``occasions`` and ``visits`` in one table: ``_day``, ``_value`` and ``_hour``."""
+    """``occasions`` and ``visits`` in one table: ``_day``, ``_value`` and ``_hour``.
+
+    Sorted by customer then day, up to the end of day ``asof``; ``at`` is a date or datetime
+    column (text times are parsed differently by the summaries and the cadence, so they are
+    not read here). :func:`summarize_days`, :func:`cadence_of_visits` (without ``_value``) and
+    :func:`features_of_days` all read it.
+    """
     col = pl.col(at)
     has_time = transactions.schema[at] == pl.Datetime
     value = pl.col(amount).cast(pl.Float64).fill_null(0.0) if amount else pl.lit(0.0)

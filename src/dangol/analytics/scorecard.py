@@ -18,14 +18,15 @@ import numpy as np
 import polars as pl
 
 from .betageo import BetaGeoModel
-from .cadence import WEEKDAYS_EN, WEEKDAYS_KO, cadence, visits
+from .cadence import WEEKDAYS_EN, WEEKDAYS_KO, cadence, cadence_of_visits, visits
 from .churn import ChurnModel
 from .clv import DEFAULT_MONTHLY_DISCOUNT, DEFAULT_MONTHS, customer_lifetime_value
+from .features import customer_day_table, features_of_days
 from .gamma_gamma import GammaGammaModel
 from .lifecycle import STATUSES, WINNABLE, lifecycle_status, seasonal_customers
 from .reasons import explain
 from .rfm import rfm_scores
-from .summary import as_date, summarize
+from .summary import as_date, summarize, summarize_days
 
 EXPECTED_VISITS_DAYS = 90
 VALUE_AT_RISK_DAYS = 90
@@ -205,9 +206,17 @@ def score_customers(
     step = progress or (lambda _stage: None)
     day = as_date(asof)
     step("summary")
-    summary = summarize(
-        transactions, customer=customer, at=at, amount=amount, calibration_end=day, unit="D"
-    )
+    # Dates and datetimes: one customer-day table feeds the summary, the cadence, the seasons
+    # and the churn model (training and today's features), instead of each sorting every line.
+    # Text times are parsed differently by the summary and the cadence, so they keep theirs.
+    days = None
+    if transactions.schema[at] != pl.String:
+        days = customer_day_table(transactions, customer=customer, at=at, amount=amount, asof=day)
+        summary = summarize_days(days, customer=customer, calibration_end=day, unit="D")
+    else:
+        summary = summarize(
+            transactions, customer=customer, at=at, amount=amount, calibration_end=day, unit="D"
+        )
     if summary.height == 0:
         return Scorecard(pl.DataFrame(schema={customer: transactions.schema[customer]}), {})
     step("models")
@@ -219,15 +228,33 @@ def score_customers(
         customer, "r_score", "f_score", "m_score", pl.col("segment").alias("rfm_segment")
     )
     step("cadence")
-    rhythm = cadence(transactions, customer=customer, at=at, asof=day)
-    seasons = seasonal_customers(
-        visits(transactions, customer=customer, at=at, asof=day), customer=customer
-    )
+    if days is not None:
+        rhythm = cadence_of_visits(days.drop("_value"), customer=customer, asof=day)
+        seasons = seasonal_customers(days, customer=customer)
+    else:
+        rhythm = cadence(transactions, customer=customer, at=at, asof=day)
+        seasons = seasonal_customers(
+            visits(transactions, customer=customer, at=at, asof=day), customer=customer
+        )
     step("churn")
     model = (churn or ChurnModel()).fit(
-        transactions, customer=customer, at=at, amount=amount, cutoff=day
+        transactions, customer=customer, at=at, amount=amount, cutoff=day, days=days
     )
-    scored = model.predict(transactions, customer=customer, at=at, amount=amount, cutoff=day)
+    features = None
+    if days is not None:
+        # The summary, cadence and BG/NBD fit above are the features' own at this cut-off.
+        features = features_of_days(
+            days,
+            customer=customer,
+            cutoff=day,
+            horizon_days=model.training_horizon_days_,
+            summary=summary,
+            rhythm=rhythm,
+            purchase_model=purchase_model,
+        )
+    scored = model.predict(
+        transactions, customer=customer, at=at, amount=amount, cutoff=day, features=features
+    )
     frame = (
         summary.select(customer)
         .hstack(values)
