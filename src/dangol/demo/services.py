@@ -46,6 +46,8 @@ def demo_dataset_load(*, dataset: DemoDataset, slug: str, progress: Progress | N
         phone=dataset.phone,
         optout_080=dataset.optout_080,
         sender_numbers=list(dataset.sender_numbers),
+        address=dataset.stores[0].address if dataset.stores else "",
+        email="hello@dangol-coffee.example",
     )
     stores = {
         s.code: store_create(shop=shop, code=s.code, name=s.name, address=s.address)

@@ -29,6 +29,9 @@ class Shop(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     optout_080 = models.CharField(_("080 opt-out number"), max_length=20, blank=True)
     sender_numbers = models.JSONField(_("registered sender numbers"), default=list, blank=True)
+    # The sender identity e-mail ads must carry (정보통신망법 시행령 별표 6).
+    address = models.CharField(_("business address"), max_length=200, blank=True)
+    email = models.EmailField(_("contact e-mail"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,6 +21,8 @@ def shop_create(
     phone: str = "",
     optout_080: str = "",
     sender_numbers: list[str] | None = None,
+    address: str = "",
+    email: str = "",
 ) -> Shop:
     if Shop.objects.filter(slug=slug).exists():
         raise ShopError(f"이미 있는 매장 주소입니다: {slug} / A shop with slug {slug!r} exists.")
@@ -31,6 +33,8 @@ def shop_create(
         phone=normalize_phone(phone) if phone else "",
         optout_080=optout_080,
         sender_numbers=[normalize_phone(n) for n in (sender_numbers or [])],
+        address=address.strip(),
+        email=email.strip(),
     )
 
 
