@@ -26,6 +26,8 @@ DANGOL_BLIND_INDEX_KEY = blind_index_key(DATA_DIR)
 
 DEBUG = env_bool("DANGOL_DEBUG", False)
 ALLOWED_HOSTS = (env("DANGOL_ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")
+# Where customers reach this installation: unsubscribe links in messages start with it.
+PUBLIC_URL = (env("DANGOL_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [o for o in (env("DANGOL_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
 
 INSTALLED_APPS = [

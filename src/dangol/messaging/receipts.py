@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 
@@ -89,6 +90,11 @@ def optouts_apply(*, shop: Shop, optouts: Iterable[OptOut]) -> int:
 def unsubscribe_token(*, shop_id: int, customer_id: int, channel: str) -> str:
     """A signed, unguessable token for the no-login unsubscribe link of one customer."""
     return signing.dumps([shop_id, customer_id, channel], salt=_SALT, compress=True)
+
+
+def unsubscribe_url(*, shop_id: int, customer_id: int, channel: str) -> str:
+    token = unsubscribe_token(shop_id=shop_id, customer_id=customer_id, channel=channel)
+    return f"{settings.PUBLIC_URL}/u/{token}/"
 
 
 def unsubscribe_read(token: str) -> tuple[int, int, str] | None:
