@@ -340,12 +340,25 @@ def test_send_page_forecasts_what_the_gate_would_decide(client, shop):
     assert "두 번" in page  # pressing twice the same day queues nothing twice
 
 
+def test_send_page_warns_about_variables_a_segment_send_leaves_empty(client, shop):
+    with shop_scope(shop.shop):
+        template = template_create(
+            shop=shop.shop, name="x", channel="sms", kind="ad", body="{name}님 {points}점"
+        )
+    client.force_login(shop.owner)
+    page = client.get(_send_url(shop, template=template.pk)).content.decode()
+    assert "{points}" in re.search(r"<p [^>]*data-unfilled>(.*?)</p>", page, re.S)[1]
+    assert "data-unfilled" not in client.get(_send_url(shop)).content.decode()
+
+
 def test_send_forecast_at_night_holds(client, shop, monkeypatch):
     monkeypatch.setattr(template_views, "_now", lambda: NIGHT)
     client.force_login(shop.owner)
     page = client.get(_send_url(shop)).content.decode()
     assert re.search(r'data-forecast="send">0<', page)
     assert re.search(r'data-forecast="hold">4<', page)
+    # The blocked are counted under what blocks them, not also under the night hold.
+    assert re.search(r"밤 9시~아침 8시라 아침 8시까지 기다려요 <span class=\"muted\">4명<", page)
 
 
 def test_confirm_queues_exactly_once(client, shop):

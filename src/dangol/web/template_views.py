@@ -49,6 +49,9 @@ from dangol.web.segments_views import can_manage
 from dangol.web.views import member_required
 
 BODY_MAX_CHARS = 5000
+# The variables a send to a segment fills in (automations.services.campaign_send); others are
+# sent empty, and the send page says so.
+FILLED = ("name", "shop")
 FORECAST_SAMPLE = 200
 TOP_REASONS = 5
 # What a template's variables are filled with in the preview.
@@ -72,8 +75,6 @@ KIND_CHOICES = [
     (Kind.AD.value, gettext_lazy("Advertising")),
     (Kind.INFO.value, gettext_lazy("Information")),
 ]
-# Reasons the gate blocks or holds for; the rest are notes about changes it made.
-STOPPING = policy.BLOCK_CODES | policy.HOLD_CODES
 SEOUL = policy.SEOUL
 
 
@@ -525,7 +526,7 @@ def forecast(*, shop: Shop, segment: Segment, template: MessageTemplate) -> Fore
             out.no_address += 1  # campaign_send skips them: nothing to send to
             continue
         state = consents.get(customer.pk, {})
-        values = {"name": customer.name, "shop": shop.name}  # what campaign_send fills in
+        values = {"name": customer.name, "shop": shop.name}  # what campaign_send fills (FILLED)
         decision = policy.evaluate(
             policy.Message(
                 channel=template.channel,
@@ -556,9 +557,10 @@ def forecast(*, shop: Shop, segment: Segment, template: MessageTemplate) -> Fore
             policy.PolicySettings(),
         )
         setattr(out, decision.decision, getattr(out, decision.decision) + 1)
-        for code in set(decision.codes):
-            if code in STOPPING:
-                reasons[code] += 1
+        # A blocked message is counted under what blocks it (not also under a night hold).
+        counted = policy.BLOCK_CODES if decision.decision == policy.BLOCK else policy.HOLD_CODES
+        for code in set(decision.codes) & counted:
+            reasons[code] += 1
     out.reasons = reasons.most_common(TOP_REASONS)
     return out
 
@@ -619,6 +621,10 @@ def message_send(request: HttpRequest) -> HttpResponse:
         else None
     )
     already = 0
+    unfilled: list[str] = []
+    if template is not None:
+        used = check_template(template.subject) + check_template(template.body)
+        unfilled = sorted({"{" + v + "}" for v in used} - {"{" + v + "}" for v in FILLED})
     if segment is not None and template is not None:
         already = (
             OutboxMessage.objects.for_shop(shop)
@@ -646,6 +652,7 @@ def message_send(request: HttpRequest) -> HttpResponse:
                 for code, n in (result.reasons if result else [])
             ],
             "already": already,
+            "unfilled": ", ".join(unfilled),
             "today": seoul_today(),
             "can_manage": can_manage(request),
             "nav": "messages",
