@@ -4,10 +4,18 @@ sending, call the provider, record what happened — exactly once.
 Exactly once, step by step:
 1. A message is claimed by one conditional UPDATE (status queued/held → sending, with this
    worker's token), which only one worker can win on SQLite and PostgreSQL alike.
-2. The claim is committed before the provider is called. If the worker dies after that, the row
-   stays "sending"; once its lease runs out it becomes "unknown".
+2. The claim is committed before the provider is called. So is the text that goes out: the
+   gate's final text, the attempt and the send time of every message about to go are committed
+   in one transaction before the first of them is handed to the provider. If the worker dies
+   after that, the rows stay "sending"; once their lease runs out they become "unknown".
 3. An unknown message is never sent again blindly: the provider is asked about it by our
    idempotency key first. Only "the provider never got it" puts it back in the queue.
+
+Writes are batched: the decisions of a batch (blocked, held, about to send) are one
+transaction, the provider's answers another, each an UPDATE per row in one statement plus one
+INSERT of the history events. A customer with several messages in one batch has them gated in
+turn (one per wave), so the frequency cap sees the outcome of the earlier one, as when messages
+went one at a time.
 """
 
 from __future__ import annotations
@@ -15,11 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,7 +35,7 @@ from dangol.customers.selectors import consent_states
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppression
 from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
-from dangol.messaging.services import address_bidx, message_event
+from dangol.messaging.services import address_bidx, message_event, message_events_bulk
 from dangol.shops.models import Shop
 
 LEASE = dt.timedelta(minutes=5)
@@ -40,6 +48,16 @@ CONSENT_KIND = {
     Channel.PUSH: "ad_push",
 }
 COUNTED = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNKNOWN)
+# What is committed before the provider is called.
+ABOUT_TO_SEND = (
+    "final_body",
+    "final_subject",
+    "message_type",
+    "attempts",
+    "sent_at",
+    "provider",
+    "reasons",
+)
 
 
 @dataclass
@@ -76,12 +94,73 @@ def _record(message: OutboxMessage, status: str, reasons=None, detail: str = "",
         message_event(message=message, status=status, reasons=list(reasons or []), detail=detail)
 
 
+def _update_rows(messages: list[OutboxMessage], names: tuple[str, ...]) -> None:
+    """``save(update_fields=names)`` for many rows: one prepared UPDATE run once per row
+    (values prepared by the fields themselves, so encrypted fields are encrypted)."""
+    if not messages:
+        return
+    meta = OutboxMessage._meta
+    connection = connections[router.db_for_write(OutboxMessage)]
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    # Only the model's own table and column names go into the text; values are parameters.
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields] + [m.pk]
+        for m in messages
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+class _Changes:
+    """Status changes collected like ``_record`` makes them, written together by ``flush``:
+    one transaction, one UPDATE statement per set of columns, one INSERT of the events."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[OutboxMessage, tuple[str, ...], str, list[str], str]] = []
+
+    def record(
+        self, message: OutboxMessage, status: str, reasons=None, detail: str = "", **fields
+    ) -> None:
+        message.status = status
+        if reasons is not None:
+            message.reasons = list(reasons)
+        message.updated_at = timezone.now()
+        for name, value in fields.items():
+            setattr(message, name, value)
+        names = ("status", "reasons", "updated_at", "claimed_by", *fields.keys())
+        self.items.append((message, names, status, list(reasons or []), detail))
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        groups: dict[tuple[str, ...], list[OutboxMessage]] = defaultdict(list)
+        for message, names, *_ in self.items:
+            groups[names].append(message)
+        with transaction.atomic():
+            for names, messages in groups.items():
+                _update_rows(messages, names)
+            message_events_bulk(
+                [
+                    (message, status, reasons, detail)
+                    for message, _, status, reasons, detail in self.items
+                ]
+            )
+        self.items.clear()
+
+
 def _apply_result(
-    message: OutboxMessage, result: SendResult, report: DispatchReport, now: dt.datetime
+    message: OutboxMessage,
+    result: SendResult,
+    report: DispatchReport,
+    now: dt.datetime,
+    record: Callable[..., None] = _record,
 ) -> None:
     detail = f"{result.code} {result.detail}".strip()
     if result.outcome == Outcome.DELIVERED:
-        _record(
+        record(
             message,
             Status.DELIVERED,
             detail=detail,
@@ -90,7 +169,7 @@ def _apply_result(
         )
         report.delivered += 1
     elif result.outcome == Outcome.ACCEPTED:
-        _record(
+        record(
             message,
             Status.SENT,
             detail=detail,
@@ -99,7 +178,7 @@ def _apply_result(
         )
         report.sent += 1
     elif result.outcome == Outcome.FAILED and result.retryable and message.attempts < MAX_ATTEMPTS:
-        _record(
+        record(
             message,
             Status.QUEUED,
             ["provider_retry"],
@@ -109,10 +188,10 @@ def _apply_result(
         )
         report.retried += 1
     elif result.outcome == Outcome.FAILED:
-        _record(message, Status.FAILED, ["provider_failed"], detail, claimed_by="")
+        record(message, Status.FAILED, ["provider_failed"], detail, claimed_by="")
         report.failed += 1
     else:
-        _record(message, Status.UNKNOWN, ["outcome_unknown"], detail, claimed_by="")
+        record(message, Status.UNKNOWN, ["outcome_unknown"], detail, claimed_by="")
         report.unknown += 1
 
 
@@ -131,33 +210,39 @@ def _outgoing(message: OutboxMessage, decision: Any) -> OutgoingMessage:
 
 def _expire_leases(now: dt.datetime, report: DispatchReport, lease: dt.timedelta) -> None:
     stale = OutboxMessage.unscoped.filter(status=Status.SENDING, claimed_at__lt=now - lease)
+    changes = _Changes()
     for message in stale:
-        _record(message, Status.UNKNOWN, ["lease_expired"], claimed_by="")
+        changes.record(message, Status.UNKNOWN, ["lease_expired"], claimed_by="")
         report.unknown += 1
+    changes.flush()
 
 
 def _reconcile(
     providers: Mapping[str, Provider], report: DispatchReport, limit: int, now: dt.datetime
 ) -> None:
-    for message in OutboxMessage.unscoped.filter(status=Status.UNKNOWN).order_by("pk")[:limit]:
-        provider = providers.get(message.channel)
-        if provider is None:
-            continue
-        result = provider.status(_outgoing(message, None), message.provider_message_id)
-        if result.outcome == Outcome.UNKNOWN:
-            continue  # ask again on the next round; never resend on a guess
-        report.reconciled += 1
-        if result.outcome == Outcome.FAILED and result.retryable:
-            # The provider never got it: queue it again now; this is not a failed attempt.
-            _record(
-                message,
-                Status.QUEUED,
-                ["reconciled_not_received"],
-                claimed_by="",
-                scheduled_for=now,
-            )
-            continue
-        _apply_result(message, result, report, now)
+    changes = _Changes()
+    try:
+        for message in OutboxMessage.unscoped.filter(status=Status.UNKNOWN).order_by("pk")[:limit]:
+            provider = providers.get(message.channel)
+            if provider is None:
+                continue
+            result = provider.status(_outgoing(message, None), message.provider_message_id)
+            if result.outcome == Outcome.UNKNOWN:
+                continue  # ask again on the next round; never resend on a guess
+            report.reconciled += 1
+            if result.outcome == Outcome.FAILED and result.retryable:
+                # The provider never got it: queue it again now; this is not a failed attempt.
+                changes.record(
+                    message,
+                    Status.QUEUED,
+                    ["reconciled_not_received"],
+                    claimed_by="",
+                    scheduled_for=now,
+                )
+                continue
+            _apply_result(message, result, report, now, changes.record)
+    finally:
+        changes.flush()
 
 
 def _claim(now: dt.datetime, limit: int, shop: Shop | None) -> list[OutboxMessage]:
@@ -224,6 +309,19 @@ def _shop_identity(shop: Shop) -> policy.ShopIdentity:
     )
 
 
+def _waves(messages: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The batch in claim order, split so that no customer has two messages in one wave."""
+    waves: list[list[OutboxMessage]] = []
+    seen: dict[int | None, int] = defaultdict(int)
+    for message in messages:
+        turn = seen[message.customer_id]
+        seen[message.customer_id] += 1
+        if turn == len(waves):
+            waves.append([])
+        waves[turn].append(message)
+    return waves
+
+
 def outbox_dispatch(
     *,
     providers: Mapping[str, Provider],
@@ -245,11 +343,35 @@ def outbox_dispatch(
     day, month = _recent_ad_counts(messages, now)
     suppressed = _suppressed(messages)
     consents: dict[int, dict[str, bool]] = {}
+    identities: dict[int, policy.ShopIdentity] = {}
     for shop_id in {m.shop_id for m in messages}:
         group = [m for m in messages if m.shop_id == shop_id]
         consents |= consent_states(
             shop=group[0].shop, customer_ids=[m.customer_id for m in group if m.customer_id]
         )
+        identities[shop_id] = _shop_identity(group[0].shop)
+    settings = settings or policy.PolicySettings()
+    for wave in _waves(messages):
+        _dispatch_wave(
+            wave, providers, report, now, settings, consents, identities, suppressed, day, month
+        )
+    return report
+
+
+def _dispatch_wave(
+    messages: list[OutboxMessage],
+    providers: Mapping[str, Provider],
+    report: DispatchReport,
+    now: dt.datetime,
+    settings: policy.PolicySettings,
+    consents: Mapping[int, Mapping[str, bool]],
+    identities: Mapping[int, policy.ShopIdentity],
+    suppressed: set[int],
+    day: dict[int, int],
+    month: dict[int, int],
+) -> None:
+    decided = _Changes()
+    going: list[tuple[OutboxMessage, Any, Provider]] = []
     for message in messages:
         state = consents.get(message.customer_id, {})
         recipient = policy.Recipient(
@@ -274,17 +396,17 @@ def outbox_dispatch(
                 sender=message.sender,
             ),
             recipient,
-            _shop_identity(message.shop),
-            settings or policy.PolicySettings(),
+            identities[message.shop_id],
+            settings,
         )
         for reason in decision.reasons:
             report.by_reason[reason] += 1
         if decision.decision == "block":
-            _record(message, Status.BLOCKED, decision.reasons, claimed_by="")
+            decided.record(message, Status.BLOCKED, decision.reasons, claimed_by="")
             report.blocked += 1
             continue
         if decision.decision == "hold":
-            _record(
+            decided.record(
                 message,
                 Status.HELD,
                 decision.reasons,
@@ -295,11 +417,9 @@ def outbox_dispatch(
             continue
         provider = providers.get(message.channel)
         if provider is None:
-            _record(message, Status.FAILED, ["no_provider"], claimed_by="")
+            decided.record(message, Status.FAILED, ["no_provider"], claimed_by="")
             report.failed += 1
             continue
-        # Written (and committed) before the provider is called: the text that goes out is
-        # the text on record, and a crash from here on leaves a "sending" row to reconcile.
         message.final_body = decision.final_body
         message.final_subject = decision.final_subject
         message.message_type = decision.message_type
@@ -307,27 +427,27 @@ def outbox_dispatch(
         message.sent_at = now
         message.provider = getattr(provider, "name", "")
         message.reasons = list(decision.reasons)
-        message.save(
-            update_fields=[
-                "final_body",
-                "final_subject",
-                "message_type",
-                "attempts",
-                "sent_at",
-                "provider",
-                "reasons",
-            ]
-        )
-        try:
-            result = provider.send(_outgoing(message, decision))
-        except Exception as exc:
-            result = SendResult(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}"[:200])
-        _apply_result(message, result, report, now)
-        if message.kind == Kind.AD and result.outcome in (
-            Outcome.ACCEPTED,
-            Outcome.DELIVERED,
-            Outcome.UNKNOWN,
-        ):
-            day[message.customer_id] += 1
-            month[message.customer_id] += 1
-    return report
+        going.append((message, decision, provider))
+    # Written (and committed) before any provider is called: the text that goes out is the
+    # text on record, and a crash from here on leaves "sending" rows to reconcile.
+    with transaction.atomic():
+        _update_rows([message for message, _, _ in going], ABOUT_TO_SEND)
+        decided.flush()
+    answered = _Changes()
+    try:
+        for message, decision, provider in going:
+            try:
+                result = provider.send(_outgoing(message, decision))
+            except Exception as exc:
+                result = SendResult(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}"[:200])
+            _apply_result(message, result, report, now, answered.record)
+            if message.kind == Kind.AD and result.outcome in (
+                Outcome.ACCEPTED,
+                Outcome.DELIVERED,
+                Outcome.UNKNOWN,
+            ):
+                day[message.customer_id] += 1
+                month[message.customer_id] += 1
+    finally:
+        # Whatever was answered is recorded, even if this worker is being stopped.
+        answered.flush()

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from dangol.core.crypto import blind_index
+from dangol.core.fields import EncryptedTextField
 from dangol.customers.models import Customer
 from dangol.messaging.models import (
     Channel,
@@ -85,49 +87,97 @@ def message_bulk_enqueue(
     """Render and queue one message per recipient; rows whose key exists are skipped, so a
     retried or repeated call queues nothing twice. Returns how many rows were added."""
     when = scheduled_for or timezone.now()
-    rows = []
+    # Everything is rendered before anything is written (a bad value fails the whole call).
+    rows: list[tuple[str, int, str, str, str]] = []
     for item in recipients:
         address = address_for(item.customer, template.channel)
         if not address:
             continue
-        rows.append(
-            OutboxMessage(
-                shop=shop,
-                idempotency_key=idempotency_key(
-                    source=source,
-                    step=step,
-                    customer_id=item.customer.pk,
-                    channel=template.channel,
-                    occurrence=item.occurrence,
-                ),
-                source=source,
-                customer=item.customer,
-                channel=template.channel,
-                kind=template.kind,
-                to_address=address,
-                sender=sender,
-                subject=render(template.subject, item.values),
-                body=render(template.body, item.values),
-                scheduled_for=when,
-            )
+        key = idempotency_key(
+            source=source,
+            step=step,
+            customer_id=item.customer.pk,
+            channel=template.channel,
+            occurrence=item.occurrence,
         )
+        subject = _render(template.subject, item.values)
+        rows.append((key, item.customer.pk, address, subject, _render(template.body, item.values)))
+    if not rows:
+        return 0
+    insert = _OutboxInsert(
+        OutboxMessage(
+            shop=shop,
+            source=source,
+            channel=template.channel,
+            kind=template.kind,
+            sender=sender,
+            scheduled_for=when,
+        )
+    )
     added = 0
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
-        keys = [r.idempotency_key for r in chunk]
         with transaction.atomic():
             taken = set(
                 OutboxMessage.objects.for_shop(shop)
-                .filter(idempotency_key__in=keys)
+                .filter(idempotency_key__in=[row[0] for row in chunk])
                 .values_list("idempotency_key", flat=True)
             )
-            fresh = [r for r in chunk if r.idempotency_key not in taken]
+            fresh = [row for row in chunk if row[0] not in taken]
             # A concurrent enqueue may win the race: the unique key makes that a no-op.
-            OutboxMessage.objects.for_shop(shop).bulk_create(
-                fresh, batch_size=batch_size, ignore_conflicts=True
-            )
+            insert.run(fresh)
             added += len(fresh)
     return added
+
+
+def _render(text: str, values: Mapping[str, Any]) -> str:
+    if "{" not in text and "}" not in text:
+        return text  # nothing to fill (and nothing render could object to)
+    return render(text, values)
+
+
+class _OutboxInsert:
+    """``bulk_create(ignore_conflicts=True)`` of outbox rows that differ only in key, customer,
+    address, subject and body: the other columns are prepared once from a template row, so
+    per row only the personal fields are encrypted. One prepared INSERT run once per row."""
+
+    VARYING = ("idempotency_key", "customer", "to_address", "subject", "body")
+
+    def __init__(self, base: OutboxMessage) -> None:
+        self.connection = connections[router.db_for_write(OutboxMessage)]
+        ops = self.connection.ops
+        meta = OutboxMessage._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        varying = [meta.get_field(name) for name in self.VARYING]
+        fixed = [f for f in fields if f not in varying]
+        self.encrypted = [isinstance(f, EncryptedTextField) for f in varying]
+        self.varying = varying
+        self.fixed = [f.get_db_prep_save(f.pre_save(base, True), self.connection) for f in fixed]
+        columns = [*varying, *fixed]
+        names = ", ".join(ops.quote_name(f.column) for f in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        suffix = ops.on_conflict_suffix_sql(columns, OnConflict.IGNORE, None, None)
+        self.sql = (
+            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} "
+            f"{ops.quote_name(meta.db_table)} ({names}) VALUES ({marks}) {suffix}"
+        ).strip()
+
+    def run(self, rows: list[tuple[str, int, str, str, str]]) -> None:
+        if not rows:
+            return
+        connection, fields, fixed = self.connection, self.varying, self.fixed
+        prepared = [
+            [
+                *(
+                    f.get_db_prep_save(value, connection) if secret else value
+                    for f, secret, value in zip(fields, self.encrypted, row, strict=True)
+                ),
+                *fixed,
+            ]
+            for row in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, prepared)
 
 
 def message_enqueue(
@@ -184,6 +234,24 @@ def message_event(
     )
 
 
+def message_events_bulk(
+    changes: Iterable[tuple[OutboxMessage, str, list[str] | None, str]],
+) -> list[OutboxEvent]:
+    """Append many events at once: ``(message, status, reasons, detail)`` each, as
+    ``message_event`` would, in one INSERT."""
+    rows = [
+        OutboxEvent(
+            shop_id=message.shop_id,
+            message=message,
+            status=status,
+            reasons=list(reasons or []),
+            detail=detail[:300],
+        )
+        for message, status, reasons, detail in changes
+    ]
+    return OutboxEvent.unscoped.bulk_create(rows, batch_size=500)
+
+
 def suppression_add(*, shop: Shop, address: str, channel: str, source: str) -> Suppression:
     """Stop ads to an address on a channel at once (080 opt-out, unsubscribe link)."""
     row, _ = Suppression.objects.for_shop(shop).get_or_create(
@@ -203,6 +271,7 @@ __all__ = [
     "message_bulk_enqueue",
     "message_enqueue",
     "message_event",
+    "message_events_bulk",
     "suppression_add",
     "template_create",
 ]
