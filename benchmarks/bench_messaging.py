@@ -89,6 +89,7 @@ def serve_gateway() -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive when the client asks for it
+        disable_nagle_algorithm = True  # headers and body go out at once, as real servers do
 
         def log_message(self, *args):
             pass
