@@ -130,7 +130,7 @@ class _Changes:
         message.updated_at = timezone.now()
         for name, value in fields.items():
             setattr(message, name, value)
-        names = ("status", "reasons", "updated_at", "claimed_by", *fields.keys())
+        names = tuple(dict.fromkeys(("status", "reasons", "updated_at", "claimed_by", *fields)))
         self.items.append((message, names, status, list(reasons or []), detail))
 
     def flush(self) -> None:
@@ -256,14 +256,39 @@ def _claim(now: dt.datetime, limit: int, shop: Shop | None) -> list[OutboxMessag
         return []
     token = uuid.uuid4().hex
     with transaction.atomic():
-        OutboxMessage.unscoped.filter(pk__in=ids, status__in=(Status.QUEUED, Status.HELD)).update(
-            status=Status.SENDING, claimed_by=token, claimed_at=now
-        )
+        connection = connections[router.db_for_write(OutboxMessage)]
+        if connection.vendor == "sqlite":
+            _claim_sqlite(connection, ids, token, now)
+        else:
+            OutboxMessage.unscoped.filter(
+                pk__in=ids, status__in=(Status.QUEUED, Status.HELD)
+            ).update(status=Status.SENDING, claimed_by=token, claimed_at=now)
     return list(
         OutboxMessage.unscoped.filter(claimed_by=token, status=Status.SENDING)
         .select_related("shop")
         .order_by("scheduled_for", "pk")
     )
+
+
+def _claim_sqlite(connection: Any, ids: list[int], token: str, now: dt.datetime) -> None:
+    """The same conditional UPDATE, written so that SQLite finds the rows by key: without
+    statistics it would otherwise walk the status index through every queued row (all the
+    messages scheduled for later, too) on each claim."""
+    meta = OutboxMessage._meta
+    quote = connection.ops.quote_name
+    claimed_at = meta.get_field("claimed_at").get_db_prep_save(now, connection)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {quote('status')} = %s, "  # noqa: S608
+            f"{quote('claimed_by')} = %s, {quote('claimed_at')} = %s "
+            f"WHERE {quote(meta.pk.column)} IN ({marks}) AND +{quote('status')} IN (%s, %s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [Status.SENDING, token, claimed_at, *chunk, Status.QUEUED, Status.HELD]
+            )
 
 
 def _recent_ad_counts(

@@ -236,20 +236,38 @@ def message_event(
 
 def message_events_bulk(
     changes: Iterable[tuple[OutboxMessage, str, list[str] | None, str]],
-) -> list[OutboxEvent]:
+) -> int:
     """Append many events at once: ``(message, status, reasons, detail)`` each, as
-    ``message_event`` would, in one INSERT."""
+    ``message_event`` would, with one prepared INSERT. Returns how many were added."""
+    connection = connections[router.db_for_write(OutboxEvent)]
+    meta = OutboxEvent._meta
+    varying = [meta.get_field(name) for name in ("shop", "message", "status", "reasons", "detail")]
+    # Every other column (the time, anything added later) as the model's default gives it.
+    base = OutboxEvent(at=timezone.now())
+    fixed = [f for f in meta.concrete_fields if not f.primary_key and f not in varying]
+    constants = [f.get_db_prep_save(f.pre_save(base, True), connection) for f in fixed]
+    fields = [*varying, *fixed]
+    reasons_field = varying[3]
     rows = [
-        OutboxEvent(
-            shop_id=message.shop_id,
-            message=message,
-            status=status,
-            reasons=list(reasons or []),
-            detail=detail[:300],
+        (
+            message.shop_id,
+            message.pk,
+            status,
+            reasons_field.get_db_prep_save(list(reasons or []), connection),
+            detail[:300],
+            *constants,
         )
         for message, status, reasons, detail in changes
     ]
-    return OutboxEvent.unscoped.bulk_create(rows, batch_size=500)
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)
 
 
 def suppression_add(*, shop: Shop, address: str, channel: str, source: str) -> Suppression:
