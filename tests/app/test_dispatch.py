@@ -207,6 +207,18 @@ print(dict(Counter(OutboxMessage.unscoped.values_list("status", flat=True))))
 """
 
 
+def _fresh_postgres_database(url: str) -> str:
+    import uuid
+
+    import psycopg
+
+    server, _, _ = url.rpartition("/")
+    name = f"dispatch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
 @pytest.mark.slow
 def test_killed_mid_batch_every_message_goes_exactly_once(tmp_path):
     n = 10_000
@@ -216,9 +228,9 @@ def test_killed_mid_batch_every_message_goes_exactly_once(tmp_path):
         "DANGOL_WEBHOOK_SECRET": SECRET,
         "N": str(n),
     }
-    # On the PostgreSQL run the workers use PostgreSQL too (the claim is then a row-level race).
+    # On the PostgreSQL run the workers use PostgreSQL too, in a database of their own.
     if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        env["DATABASE_URL"] = _fresh_postgres_database(os.environ["DATABASE_URL"])
     assert run_dangol("migrate", env=env).returncode == 0
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DANGOL_REDIS_URL"}}
     seeded = subprocess.run(
