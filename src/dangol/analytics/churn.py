@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
 import numpy as np
@@ -33,6 +35,8 @@ AT_RISK_THRESHOLD = 0.5
 # Training rows (customers x cut-offs) beyond which the model learns from a sample of customers:
 # a few hundred thousand rows pin a 19-feature model down, and more only cost time.
 MAX_TRAINING_ROWS = 120_000
+# Scoring splits its rows over the cores from this many rows per core on.
+MIN_ROWS_PER_THREAD = 50_000
 
 
 def expected_calibration_error(
@@ -96,8 +100,8 @@ def _candidates(random_state: int) -> dict[str, Any]:
         FunctionTransformer(_core_log), StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)
     )
     boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=200,
+        learning_rate=0.1,
+        max_iter=100,
         max_leaf_nodes=15,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -109,7 +113,10 @@ def _candidates(random_state: int) -> dict[str, Any]:
 def _calibrated(estimator: Any, groups: np.ndarray, labels: np.ndarray) -> CalibratedClassifierCV:
     folds = min(3, len(np.unique(groups)))
     splits = list(GroupKFold(n_splits=folds).split(labels, labels, groups))
-    return CalibratedClassifierCV(estimator, method="sigmoid", cv=splits)
+    # One model refitted on all rows, calibrated on the folds' out-of-fold scores: scoring
+    # costs one model instead of an average of one per fold, with the same AUC and calibration
+    # on the backtests (CDNOW, the demo shop, a million synthetic customers).
+    return CalibratedClassifierCV(estimator, method="sigmoid", cv=splits, ensemble=False)
 
 
 def _sample_customers(
@@ -123,6 +130,32 @@ def _sample_customers(
         transactions.filter(pl.col(customer).is_in(keep.implode())),
         days.filter(pl.col(customer).is_in(keep.implode())),
     )
+
+
+def _predict_in_chunks(estimator: Any, x: np.ndarray) -> np.ndarray:
+    """P(churn) for every row, large inputs in row chunks on as many threads as there are cores.
+
+    Each thread runs the model single-threaded: trees are evaluated without the interpreter
+    lock, so the chunks run side by side without OpenMP's worker threads (see ``ChurnModel``).
+    Rows are scored independently, so the result is the same as one call.
+    """
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return estimator.predict_proba(rows)[:, 1]
+
+    workers = min(_cores(), x.shape[0] // MIN_ROWS_PER_THREAD)
+    if workers <= 1:
+        return score(x)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(score, np.array_split(x, workers))))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class ChurnModel:
@@ -334,8 +367,7 @@ class ChurnModel:
         if self.not_enough_data_:
             probability = rule_based_churn(feats)
         else:
-            with threadpool_limits(limits=1, user_api="openmp"):
-                probability = self.estimator_.predict_proba(feature_matrix(feats))[:, 1]
+            probability = _predict_in_chunks(self.estimator_, feature_matrix(feats))
         probability = np.nan_to_num(probability, nan=0.5)
         return feats.with_columns(
             pl.Series("churn_probability", probability),
