@@ -394,6 +394,7 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
     from collections import Counter
 
     from dangol.core.tenancy import shop_scope
+    from dangol.customers.models import Customer
     from dangol.messaging.dispatch import _outgoing, outbox_dispatch
     from dangol.messaging.models import OutboxMessage
     from dangol.messaging.providers.console import ConsoleProvider
@@ -423,16 +424,19 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
     source = f"bench-{provider_name}"
     try:
         with shop_scope(shop):
-            people = _customers(shop)
+            # Only the chosen customers are loaded, so the peak RSS is the dispatcher's.
+            pks = list(
+                Customer.unscoped.filter(shop=shop).order_by("pk").values_list("pk", flat=True)
+            )
             if channel == "sms":
                 # Consenting customers (i % 5 < 3), a different slice per provider: ads are
                 # capped at one a day per customer.
-                chosen = [c for i, c in enumerate(people) if i % 5 < 3][offset : offset + count]
+                wanted = [pk for i, pk in enumerate(pks) if i % 5 < 3][offset : offset + count]
                 template = template_create(
                     shop=shop, name=source, channel="sms", kind="ad", body=AD_BODY
                 )
             else:
-                chosen = people[offset : offset + count]
+                wanted = pks[offset : offset + count]
                 template = template_create(
                     shop=shop,
                     name=source,
@@ -441,6 +445,7 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
                     body=INFO_BODY,
                     subject=INFO_SUBJECT,
                 )
+            chosen = list(Customer.unscoped.filter(pk__in=wanted).order_by("pk"))
             queued = message_bulk_enqueue(
                 shop=shop,
                 template=template,
@@ -449,7 +454,7 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
                 recipients=[Outgoing(c, {"name": c.name}, "1") for c in chosen],
                 scheduled_for=NOW - dt.timedelta(minutes=1),
             )
-            del people, chosen
+            del pks, wanted, chosen
             rounds = 0
             totals: Counter[str] = Counter()
             started = time.perf_counter()
