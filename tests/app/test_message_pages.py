@@ -5,24 +5,58 @@ after a forecast of what the check would decide, queued once per day."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.timezone import now as django_now
 
 from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import shop_scope
-from dangol.customers.services import ConsentInput, consent_record
+from dangol.customers.services import (
+    ConsentInput,
+    CustomerInput,
+    consent_record,
+    customer_create,
+)
 from dangol.messaging.models import MessageTemplate, OutboxMessage
 from dangol.messaging.policy import SEOUL
 from dangol.messaging.services import suppression_add, template_create
+from dangol.sales.services import LineInput, PurchaseInput, purchase_bulk_create
 from dangol.segments.services import segment_create
 from dangol.shops.models import Role
 from dangol.shops.services import membership_grant
 from dangol.web import template_views
-from tests.app.factories import make_customer, make_purchases, make_shop
+from tests.app.factories import make_shop
+
+# Own counters: the shared factory's counter makes invalid numbers once many tests have used it.
+_phones = itertools.count(1000)
+_receipts = itertools.count(1)
+
+
+def make_customer(shop, *, name: str, phone: str | None = None):
+    phone = phone or f"010-6300-{next(_phones):04d}"
+    return customer_create(shop=shop, data=CustomerInput(name=name, phone=phone))
+
+
+def make_purchases(shop, store, product, customer, *, days_ago: list[int]):
+    now = django_now()
+    rows = [
+        PurchaseInput(
+            store_id=store.pk,
+            customer_id=customer.pk,
+            source="pos",
+            external_id=f"MSG-{next(_receipts)}",
+            occurred_at=now - dt.timedelta(days=d),
+            lines=[LineInput(product=product, name=product.name, quantity=1, unit_price=4500)],
+        )
+        for d in days_ago
+    ]
+    return purchase_bulk_create(shop=shop, rows=rows)
+
 
 ALL_VISITORS = {"all": [{"condition": "visits", "op": "gte", "value": 1}]}
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=SEOUL)
