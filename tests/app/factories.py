@@ -41,7 +41,8 @@ def make_shop(slug: str, *, name: str | None = None):
 
 def make_customer(shop, *, name: str = "김민지", phone: str | None = None, **extra):
     n = next(_counter)
-    phone = phone or f"010-{2000 + n:04d}-{(7000 + n) % 10000:04d}"
+    # Middle blocks 2000-5899 only: 010-5970..5999 are not valid mobile numbers.
+    phone = phone or f"010-{2000 + n % 3900:04d}-{(7000 + n // 3900) % 10000:04d}"
     return customer_create(shop=shop, data=CustomerInput(name=name, phone=phone, **extra))
 
 
