@@ -351,9 +351,15 @@ def _explain_columns(
     # The broken-habit action names the weekday: its "{day_ko}" becomes a format placeholder.
     habit_ko = pl.format(ACTIONS["broken_habit"][0].replace("{day_ko}", "{}"), "day_ko")
     habit_en = pl.format(ACTIONS["broken_habit"][1].replace("{day_en}", "{}"), "day_en")
-    work = texts.with_columns(
-        pl.Series("_action", action), *(pl.Series(k, v) for k, v in picks.items())
-    )
+    # Each sentence is formatted once for every row, then picked per rank.
+    work = texts.select(
+        *(text.alias(f"_ko{i}") for i, text in enumerate(ko)),
+        *(text.alias(f"_en{i}") for i, text in enumerate(en)),
+        pl.col("day_ko"),
+        pl.col("day_en"),
+    ).with_columns(pl.Series("_action", action), *(pl.Series(k, v) for k, v in picks.items()))
+    ko = [pl.col(f"_ko{i}") for i in range(len(ko))]
+    en = [pl.col(f"_en{i}") for i in range(len(en))]
     ranks = list(picks)
     return pl.DataFrame(
         {customer: frame[customer], "churn_probability": frame["churn_probability"]}
