@@ -160,18 +160,21 @@ def _with_reasons(frame: pl.DataFrame, rhythm: pl.DataFrame, customer: str) -> p
         "churn_probability"
     )
     out = frame.join(explained, on=customer, how="left")
-    seasonal = out["season_start_month"].to_list()
-    status = out["status"].to_list()
-    pairs = [
-        _season_reason(m) if s == "seasonal" else None
-        for m, s in zip(seasonal, status, strict=True)
-    ]
-    season_ko = [[p[0]] if p else None for p in pairs]
-    season_en = [[p[1]] if p else None for p in pairs]
+    # Season sentences for the (few) seasonal customers only, joined back by customer.
+    season = out.filter(pl.col("status") == "seasonal").select(customer, "season_start_month")
+    pairs = [_season_reason(m) for m in season["season_start_month"].to_list()]
+    season = pl.DataFrame(
+        {
+            customer: season[customer],
+            "_season_ko": pl.Series([[p[0]] for p in pairs], dtype=pl.List(pl.String)),
+            "_season_en": pl.Series([[p[1]] for p in pairs], dtype=pl.List(pl.String)),
+        }
+    )
+    out = out.join(season, on=customer, how="left", maintain_order="left")
     action = ("다음 시즌이 시작되기 전에 소식을 알려 드리세요.", "Let them know before the season.")
-    return out.with_columns(
-        pl.coalesce(pl.col("reasons_ko"), pl.Series(season_ko, dtype=pl.List(pl.String))),
-        pl.coalesce(pl.col("reasons_en"), pl.Series(season_en, dtype=pl.List(pl.String))),
+    return out.drop("_season_ko", "_season_en").with_columns(
+        pl.coalesce(pl.col("reasons_ko"), out["_season_ko"]),
+        pl.coalesce(pl.col("reasons_en"), out["_season_en"]),
         pl.when(pl.col("status") == "seasonal")
         .then(pl.lit(["seasonal"]))
         .otherwise(pl.col("reason_keys"))
