@@ -77,6 +77,9 @@ class Purchase(ShopScopedModel):
         indexes = [
             models.Index(fields=["shop", "occurred_at"]),
             models.Index(fields=["customer", "occurred_at"]),
+            # Covers "paid visits of the last N days per customer" (segments): the window is
+            # one range of it and the customer is read from it, never from the wide row.
+            models.Index(fields=["shop", "status", "occurred_at", "customer"]),
         ]
 
 
@@ -117,10 +120,13 @@ class CustomerStats(ShopScopedModel):
     class Meta:
         verbose_name = _("customer totals")
         verbose_name_plural = _("customer totals")
+        # Each ends with the customer so that a segment condition is answered from the index
+        # alone (the customer id is not the row id on SQLite, so it is not there for free).
         indexes = [
-            models.Index(fields=["shop", "last_purchase_at"]),
-            models.Index(fields=["shop", "first_purchase_at"]),
-            models.Index(fields=["shop", "visits"]),
-            models.Index(fields=["shop", "total_spend"]),
-            models.Index(fields=["shop", "avg_ticket"]),
+            models.Index(fields=["shop", "last_purchase_at", "customer"]),
+            models.Index(fields=["shop", "first_purchase_at", "customer"]),
+            models.Index(fields=["shop", "visits", "customer"]),
+            models.Index(fields=["shop", "total_spend", "customer"]),
+            models.Index(fields=["shop", "avg_ticket", "customer"]),
+            models.Index(fields=["shop", "months_mask", "customer"]),
         ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dangol.segments.builtins import BUILTINS
@@ -13,8 +14,6 @@ from dangol.segments.engine import context_for, customers_matching
 from dangol.segments.models import Segment, SegmentCount, SegmentMembership
 from dangol.segments.rules import Problem, RuleError, parse_rule
 from dangol.shops.models import Shop
-
-CHUNK = 5_000
 
 
 class SegmentError(ValueError):
@@ -107,38 +106,73 @@ def segment_builtins_install(*, shop: Shop) -> int:
     return len(missing)
 
 
+# Scratch table holding one segment's current members while its stays are brought in line.
+_MEMBERS = "dangol_segment_members"
+
+
+def _load_members(cursor, query) -> int:
+    """Evaluate the segment once into the scratch table; returns how many members it has."""
+    vendor = connection.vendor
+    cursor.execute(f"DROP TABLE IF EXISTS {_MEMBERS}")
+    if vendor == "postgresql":
+        cursor.execute(f"CREATE TEMPORARY TABLE {_MEMBERS} (id bigint PRIMARY KEY) ON COMMIT DROP")
+    else:
+        cursor.execute(f"CREATE TEMPORARY TABLE {_MEMBERS} (id INTEGER PRIMARY KEY)")
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # a rule that can match no one (e.g. scores before the first run)
+        return 0
+    cursor.execute(
+        f"INSERT INTO {_MEMBERS} (id) SELECT DISTINCT * FROM ({sql}) q",  # noqa: S608
+        params,
+    )
+    if vendor == "postgresql":
+        cursor.execute(f"ANALYZE {_MEMBERS}")
+    cursor.execute(f"SELECT COUNT(*) FROM {_MEMBERS}")  # noqa: S608
+    return cursor.fetchone()[0]
+
+
 @transaction.atomic
 def segment_refresh(*, segment: Segment, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Bring the membership table in line with the rule: who entered, who left (returned)."""
+    """Bring the membership table in line with the rule: who entered, who left (returned).
+
+    Set-based: the rule is evaluated once into a scratch table, then one UPDATE closes the stays
+    of those no longer in it and one INSERT ... SELECT opens stays for those newly in it."""
     now = now or timezone.now()
     shop = segment.shop
     ctx = context_for(shop=shop, now=now)
-    current = set(customers_matching(parse_rule(segment.rule), ctx).values_list("pk", flat=True))
-    memberships = SegmentMembership.objects.for_shop(shop).filter(segment=segment)
-    open_ids = set(memberships.filter(exited_at__isnull=True).values_list("customer_id", flat=True))
-    entered = sorted(current - open_ids)
-    exited = sorted(open_ids - current)
-    for start in range(0, len(exited), CHUNK):
-        memberships.filter(
-            exited_at__isnull=True, customer_id__in=exited[start : start + CHUNK]
-        ).update(exited_at=now)
-    memberships.bulk_create(
-        [
-            SegmentMembership(shop=shop, segment=segment, customer_id=pk, entered_at=now)
-            for pk in entered
-        ],
-        batch_size=CHUNK,
-    )
-    segment.member_count = len(current)
+    members = customers_matching(parse_rule(segment.rule), ctx).order_by().values("pk")
+    table = SegmentMembership._meta.db_table  # the model's own table name, not input
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        count = _load_members(cursor, members.query)
+        cursor.execute(
+            f"UPDATE {table} SET exited_at = %s "  # noqa: S608
+            "WHERE shop_id = %s AND segment_id = %s AND exited_at IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {_MEMBERS} n WHERE n.id = {table}.customer_id)",
+            [at, shop.pk, segment.pk],
+        )
+        exited = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (shop_id, segment_id, customer_id, entered_at, exited_at) "  # noqa: S608
+            f"SELECT %s, %s, n.id, %s, NULL FROM {_MEMBERS} n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE m.shop_id = %s "
+            "AND m.segment_id = %s AND m.customer_id = n.id AND m.exited_at IS NULL) "
+            "ORDER BY n.id",
+            [shop.pk, segment.pk, at, shop.pk, segment.pk],
+        )
+        entered = cursor.rowcount
+        cursor.execute(f"DROP TABLE IF EXISTS {_MEMBERS}")
+    segment.member_count = count
     segment.refreshed_at = now
     segment.save(update_fields=["member_count", "refreshed_at"])
     SegmentCount.objects.for_shop(shop).update_or_create(
         shop=shop,
         segment=segment,
         day=timezone.localtime(now).date(),
-        defaults={"members": len(current)},
+        defaults={"members": count},
     )
-    return len(entered), len(exited)
+    return entered, exited
 
 
 def shop_segments_refresh(*, shop: Shop, now: dt.datetime | None = None) -> int:

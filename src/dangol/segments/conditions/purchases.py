@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +33,9 @@ from dangol.segments.conditions.base import (
 
 UNBOUNDED = 10**9
 ALL_MONTHS = (1 << 12) - 1
+# Up to this many allowed months, "only in these months" lists the matching month masks
+# (2**n of them).
+MAX_LISTED_MONTHS = 8
 
 
 def paid(ctx: EvalContext, days: int | None = None) -> QuerySet[Purchase]:
@@ -71,17 +74,26 @@ def _grouped(rows: QuerySet, aggregate) -> QuerySet:
     return rows.values("customer_id").annotate(_v=aggregate)
 
 
+def _window_grouped(rows: QuerySet, aggregate) -> QuerySet:
+    """``rows`` grouped per customer, for a set-based subquery over a date window.
+
+    The group key is ``customer_id + 0`` on purpose: grouped by the bare column, SQLite walks
+    the whole ``customer_id`` index of purchases to get the groups in order (every purchase of
+    the shop, for a 30-day window) instead of reading the window's range of the covering
+    ``(shop, status, occurred_at, customer)`` index and sorting what it found. PostgreSQL hashes
+    either way."""
+    key = ExpressionWrapper(F("customer_id") + 0, output_field=BigIntegerField())
+    return rows.values(_cid=key).annotate(_v=aggregate)
+
+
 def aggregate_q(rows: QuerySet, aggregate, op: str, value: Any, *, zero: Any = None) -> Q:
     """Customers whose aggregate over ``rows`` compares true; ``zero`` is the value of a
     customer without rows (None: such customers never match)."""
+    lookup = f"_v__{LOOKUPS[op]}"
     if zero is not None and compare(op, zero, value):
-        failing = (
-            _grouped(rows, aggregate).exclude(**{f"_v__{LOOKUPS[op]}": value}).values("customer_id")
-        )
+        failing = _window_grouped(rows, aggregate).exclude(**{lookup: value}).values("_cid")
         return ~Q(pk__in=failing)
-    matching = _grouped(rows, aggregate).filter(**{f"_v__{LOOKUPS[op]}": value})
-    matching = matching.values("customer_id")
-    return Q(pk__in=matching)
+    return Q(pk__in=_window_grouped(rows, aggregate).filter(**{lookup: value}).values("_cid"))
 
 
 def aggregate_values(rows: QuerySet, aggregate, ids: Sequence[int], zero: Any = None) -> dict:
@@ -332,8 +344,17 @@ class OnlyMonths(Condition):
 
     def q(self, params, ctx):
         allowed = sum(1 << (int(m) - 1) for m in params["months"])
-        outside = F("months_mask").bitand(ALL_MONTHS & ~allowed)
-        rows = stats(ctx).annotate(_outside=outside).filter(_outside=0)
+        if bin(allowed).count("1") <= MAX_LISTED_MONTHS:
+            # The masks with no month outside the allowed ones, listed: an indexed IN lookup
+            # instead of a bitwise test of every customer's row.
+            masks, sub = [0], allowed
+            while sub:
+                masks.append(sub)
+                sub = (sub - 1) & allowed
+            rows = stats(ctx).filter(months_mask__in=masks)
+        else:
+            outside = F("months_mask").bitand(ALL_MONTHS & ~allowed)
+            rows = stats(ctx).annotate(_outside=outside).filter(_outside=0)
         return Q(pk__in=rows.values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
