@@ -335,12 +335,6 @@ def _explain_columns(
             pick = np.where(count == 0, len(_KEYS), pick)
         picks[f"_pick{rank}"] = pick
 
-    def chosen(column: str, options: list[pl.Expr]) -> pl.Expr:
-        expr = pl.lit(None, pl.String)
-        for index in reversed(range(len(options))):
-            expr = pl.when(pl.col(column) == index).then(options[index]).otherwise(expr)
-        return expr
-
     valuable = np.zeros(n, dtype=bool)
     if spend_cut is not None and spend_cut > 0:
         spend = _truthy_or(frame, "total_spend", 0.0)
@@ -351,30 +345,57 @@ def _explain_columns(
     # The broken-habit action names the weekday: its "{day_ko}" becomes a format placeholder.
     habit_ko = pl.format(ACTIONS["broken_habit"][0].replace("{day_ko}", "{}"), "day_ko")
     habit_en = pl.format(ACTIONS["broken_habit"][1].replace("{day_en}", "{}"), "day_en")
-    # Each sentence is formatted once for every row, then picked per rank.
-    work = texts.select(
+    # Each sentence is formatted once for every row; the sentences of all rules are stacked in
+    # one column (rule by rule, then a null) and each rank gathers its rows' picks from it.
+    sentences = texts.select(
         *(text.alias(f"_ko{i}") for i, text in enumerate(ko)),
         *(text.alias(f"_en{i}") for i, text in enumerate(en)),
-        pl.col("day_ko"),
-        pl.col("day_en"),
-    ).with_columns(pl.Series("_action", action), *(pl.Series(k, v) for k, v in picks.items()))
-    ko = [pl.col(f"_ko{i}") for i in range(len(ko))]
-    en = [pl.col(f"_en{i}") for i in range(len(en))]
-    ranks = list(picks)
+        habit_ko.alias("_habit_ko"),
+        habit_en.alias("_habit_en"),
+    )
+    rows = np.arange(n, dtype=np.int64)
+
+    def stacked(columns: list[pl.Series]) -> pl.Series:
+        return pl.concat([*columns, pl.Series([None], dtype=pl.String)])
+
+    def gathered(pool: pl.Series, width: int, pick: np.ndarray, per_row: bool) -> pl.Series:
+        # ``per_row``: the pool holds ``width`` columns of n rows, else ``width`` single values.
+        if per_row:
+            return pool.gather(np.where(pick >= 0, pick * n + rows, width * n))
+        return pool.gather(np.where(pick >= 0, pick, width))
+
+    ko_pool = stacked([sentences[f"_ko{i}"] for i in range(len(ko))])
+    en_pool = stacked([sentences[f"_en{i}"] for i in range(len(en))])
+    key_pool = pl.Series([*keys, None], dtype=pl.String)
+    ranks = list(picks.values())
+    lists = pl.DataFrame(
+        {
+            **{f"_ko{r}": gathered(ko_pool, len(ko), p, True) for r, p in enumerate(ranks)},
+            **{f"_en{r}": gathered(en_pool, len(en), p, True) for r, p in enumerate(ranks)},
+            **{f"_key{r}": gathered(key_pool, len(keys), p, False) for r, p in enumerate(ranks)},
+        }
+    ).select(
+        pl.concat_list([f"_ko{r}" for r in range(len(ranks))])
+        .list.drop_nulls()
+        .alias("reasons_ko"),
+        pl.concat_list([f"_en{r}" for r in range(len(ranks))])
+        .list.drop_nulls()
+        .alias("reasons_en"),
+        pl.concat_list([f"_key{r}" for r in range(len(ranks))])
+        .list.drop_nulls()
+        .alias("reason_keys"),
+    )
+    # Actions: the broken-habit one names the weekday (per row), the others are fixed texts.
+    is_habit = action == 0
+    fixed = np.where(is_habit, 0, action)
+    action_ko = pl.Series([t[0] for t in action_texts], dtype=pl.String).gather(fixed)
+    action_en = pl.Series([t[1] for t in action_texts], dtype=pl.String).gather(fixed)
+    habit = pl.Series(is_habit)
     return pl.DataFrame(
         {customer: frame[customer], "churn_probability": frame["churn_probability"]}
     ).hstack(
-        work.select(
-            pl.concat_list([chosen(r, ko) for r in ranks]).list.drop_nulls().alias("reasons_ko"),
-            pl.concat_list([chosen(r, en) for r in ranks]).list.drop_nulls().alias("reasons_en"),
-            pl.concat_list([chosen(r, [pl.lit(k) for k in keys]) for r in ranks])
-            .list.drop_nulls()
-            .alias("reason_keys"),
-            chosen("_action", [habit_ko] + [pl.lit(t[0]) for t in action_texts[1:]]).alias(
-                "action_ko"
-            ),
-            chosen("_action", [habit_en] + [pl.lit(t[1]) for t in action_texts[1:]]).alias(
-                "action_en"
-            ),
+        lists.with_columns(
+            action_ko.zip_with(~habit, sentences["_habit_ko"]).alias("action_ko"),
+            action_en.zip_with(~habit, sentences["_habit_en"]).alias("action_en"),
         )
     )
