@@ -599,7 +599,12 @@ def bench(db: str, customers: int, dispatch: int, smtp: int, batch: int) -> dict
     if db == "postgres":
         pg("stop")
         shutil.rmtree(PG_DIR, ignore_errors=True)
-        env["DATABASE_URL"] = pg("start").strip().splitlines()[-1]
+        url = pg("start").strip().splitlines()[-1]
+        import psycopg
+
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench_messaging")
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/bench_messaging"
     try:
         subprocess.run(
             [sys.executable, "-m", "dangol.cli.main", "migrate"],
