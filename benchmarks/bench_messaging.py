@@ -567,7 +567,7 @@ def run_child(args: list[str], env: dict[str, str]) -> dict:
 def pg(action: str) -> str:
     """The test suite's throwaway PostgreSQL cluster (scripts/pg.sh), under var/."""
     command = [
-        shutil.which("bash") or "/bin/bash",
+        shutil.which("bash") or "bash",
         str(ROOT / "scripts" / "pg.sh"),
         action,
         str(PG_DIR),
