@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 OPS: dict[str, tuple[str, str, Callable[[Any, Any], bool]]] = {
@@ -80,6 +80,14 @@ class Condition:
 
     def q(self, params: dict[str, Any], ctx: EvalContext) -> Q:
         raise NotImplementedError
+
+    def narrow(self, params: dict[str, Any], ctx: EvalContext) -> tuple[str, QuerySet, Q] | None:
+        """Optionally, the condition as a filter on a narrow one-row-per-customer table:
+        ``(table key, that table's rows for the shop, Q over them)``, meaning "customers with a
+        row that passes". Only for conditions that a customer without a row fails. The engine
+        merges the leaves of one group that read the same table into one subquery, so "visits
+        = 1 and last visit 30+ days ago" is one pass over the per-customer totals."""
+        return None
 
     def values(
         self, params: dict[str, Any], ctx: EvalContext, customer_ids: Sequence[int]

@@ -59,6 +59,17 @@ def stats_q(ctx: EvalContext, field: str, op: str, value: Any, *, zero: Any = No
     return Q(pk__in=stats(ctx).filter(**lookup).values("customer_id"))
 
 
+def stats_narrow(ctx: EvalContext, q: Q) -> tuple[str, QuerySet, Q]:
+    return ("stats", stats(ctx), q)
+
+
+def stats_compare_narrow(ctx: EvalContext, field: str, op: str, value: Any, *, zero: Any = None):
+    """``stats_q`` as a narrow filter, when a customer without totals cannot match."""
+    if zero is not None and compare(op, zero, value):
+        return None
+    return stats_narrow(ctx, Q(**{f"{field}__{LOOKUPS[op]}": value}))
+
+
 def stats_values(ctx: EvalContext, field: str, ids: Sequence[int], zero: Any = None) -> dict:
     found = dict(stats(ctx).filter(customer_id__in=ids).values_list("customer_id", field))
     if zero is not None:
@@ -127,6 +138,11 @@ class Visits(Condition):
         rows = paid(ctx, params["days"])
         return aggregate_q(rows, Count("pk"), params["op"], params["value"], zero=0)
 
+    def narrow(self, params, ctx):
+        if params.get("days"):
+            return None
+        return stats_compare_narrow(ctx, "visits", params["op"], params["value"], zero=0)
+
     def values(self, params, ctx, customer_ids):
         if not params.get("days"):
             return stats_values(ctx, "visits", customer_ids, zero=0)
@@ -149,6 +165,11 @@ class Spend(Condition):
         rows = paid(ctx, params["days"])
         return aggregate_q(rows, Sum("total"), params["op"], params["value"], zero=0)
 
+    def narrow(self, params, ctx):
+        if params.get("days"):
+            return None
+        return stats_compare_narrow(ctx, "total_spend", params["op"], params["value"], zero=0)
+
     def values(self, params, ctx, customer_ids):
         if not params.get("days"):
             return stats_values(ctx, "total_spend", customer_ids, zero=0)
@@ -168,6 +189,9 @@ class AverageTicket(Condition):
     def q(self, params, ctx):
         return stats_q(ctx, "avg_ticket", params["op"], params["value"])
 
+    def narrow(self, params, ctx):
+        return stats_compare_narrow(ctx, "avg_ticket", params["op"], params["value"])
+
     def values(self, params, ctx, customer_ids):
         return {k: round(v) for k, v in stats_values(ctx, "avg_ticket", customer_ids).items()}
 
@@ -181,16 +205,23 @@ class DaysSinceLastVisit(Condition):
     ko, en = "마지막 방문 후 지난 날", "Days since the last visit"
     params = op_param(maximum=MAX_DAYS)
 
-    def q(self, params, ctx):
+    def narrow(self, params, ctx):
         lo, hi = day_range(params["op"], params["value"])
         if hi < 0:
-            return Q(pk__in=[])
-        rows = stats(ctx)
+            return None
+        q = Q()
         if hi < UNBOUNDED:  # last visit on or after today - hi ...
-            rows = rows.filter(last_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
+            q &= Q(last_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
         if lo > 0:  # ... and before the day after today - lo
-            rows = rows.filter(last_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
-        return Q(pk__in=rows.values("customer_id"))
+            q &= Q(last_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
+        return stats_narrow(ctx, q)
+
+    def q(self, params, ctx):
+        found = self.narrow(params, ctx)
+        if found is None:
+            return Q(pk__in=[])
+        _, rows, q = found
+        return Q(pk__in=rows.filter(q).values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
         last = stats_values(ctx, "last_purchase_at", customer_ids)
@@ -206,15 +237,22 @@ class FirstVisitDaysAgo(Condition):
     ko, en = "첫 방문 후 지난 날", "Days since the first visit"
     params = op_param(maximum=MAX_DAYS)
 
-    def q(self, params, ctx):
+    def narrow(self, params, ctx):
         lo, hi = day_range(params["op"], params["value"])
         if hi < 0:
-            return Q(pk__in=[])
+            return None
         # first visit on or before today - lo ...
-        rows = stats(ctx).filter(first_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
+        q = Q(first_purchase_at__lt=ctx.day_start(ctx.today - _days(lo - 1)))
         if hi < UNBOUNDED:  # ... and on or after today - hi
-            rows = rows.filter(first_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
-        return Q(pk__in=rows.values("customer_id"))
+            q &= Q(first_purchase_at__gte=ctx.day_start(ctx.today - _days(hi)))
+        return stats_narrow(ctx, q)
+
+    def q(self, params, ctx):
+        found = self.narrow(params, ctx)
+        if found is None:
+            return Q(pk__in=[])
+        _, rows, q = found
+        return Q(pk__in=rows.filter(q).values("customer_id"))
 
     def values(self, params, ctx, customer_ids):
         first = stats_values(ctx, "first_purchase_at", customer_ids)
@@ -260,6 +298,12 @@ class SpendRank(Condition):
         if cut is None:
             return Q(pk__in=[])
         return stats_q(ctx, params["measure"], "gte", cut)
+
+    def narrow(self, params, ctx):
+        cut = self.threshold(params, ctx)
+        if cut is None:
+            return None
+        return stats_compare_narrow(ctx, params["measure"], "gte", cut)
 
     def values(self, params, ctx, customer_ids):
         found = stats_values(ctx, params["measure"], customer_ids)
@@ -342,19 +386,26 @@ class OnlyMonths(Condition):
     params = (Param("months", "choices", "달", "months", choices=[str(m) for m in range(1, 13)]),)
     value_kind = "text"
 
-    def q(self, params, ctx):
+    def narrow(self, params, ctx):
         allowed = sum(1 << (int(m) - 1) for m in params["months"])
-        if bin(allowed).count("1") <= MAX_LISTED_MONTHS:
-            # The masks with no month outside the allowed ones, listed: an indexed IN lookup
-            # instead of a bitwise test of every customer's row.
-            masks, sub = [0], allowed
-            while sub:
-                masks.append(sub)
-                sub = (sub - 1) & allowed
-            rows = stats(ctx).filter(months_mask__in=masks)
-        else:
-            outside = F("months_mask").bitand(ALL_MONTHS & ~allowed)
-            rows = stats(ctx).annotate(_outside=outside).filter(_outside=0)
+        if bin(allowed).count("1") > MAX_LISTED_MONTHS:
+            return None
+        # The masks with no month outside the allowed ones, listed: an indexed IN lookup
+        # instead of a bitwise test of every customer's row.
+        masks, sub = [0], allowed
+        while sub:
+            masks.append(sub)
+            sub = (sub - 1) & allowed
+        return stats_narrow(ctx, Q(months_mask__in=masks))
+
+    def q(self, params, ctx):
+        found = self.narrow(params, ctx)
+        if found is not None:
+            _, rows, q = found
+            return Q(pk__in=rows.filter(q).values("customer_id"))
+        allowed = sum(1 << (int(m) - 1) for m in params["months"])
+        outside = F("months_mask").bitand(ALL_MONTHS & ~allowed)
+        rows = stats(ctx).annotate(_outside=outside).filter(_outside=0)
         return Q(pk__in=rows.values("customer_id"))
 
     def values(self, params, ctx, customer_ids):

@@ -46,6 +46,9 @@ class ScoreCondition(Condition):
     def q(self, params, ctx):
         return Q(pk__in=scores(ctx).filter(self.filter(params)).values("customer_id"))
 
+    def narrow(self, params, ctx):
+        return ("scores", scores(ctx), self.filter(params))
+
     def values(self, params, ctx, customer_ids):
         rows = scores(ctx).filter(customer_id__in=customer_ids)
         return dict(rows.values_list("customer_id", self.field))
@@ -99,10 +102,15 @@ class NextVisitWithin(ScoreCondition):
     value_kind = "date"
     params = (Param("days", "int", "일 이내", "within days", minimum=0, maximum=365),)
 
-    def q(self, params, ctx):
+    def _between(self, params, ctx) -> Q:
         last = ctx.today + dt.timedelta(days=params["days"])
-        between = Q(expected_next_visit__gte=ctx.today, expected_next_visit__lte=last)
-        return Q(pk__in=scores(ctx).filter(between).values("customer_id"))
+        return Q(expected_next_visit__gte=ctx.today, expected_next_visit__lte=last)
+
+    def q(self, params, ctx):
+        return Q(pk__in=scores(ctx).filter(self._between(params, ctx)).values("customer_id"))
+
+    def narrow(self, params, ctx):
+        return ("scores", scores(ctx), self._between(params, ctx))
 
     def describe(self, params):
         d = params["days"]
