@@ -18,21 +18,27 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 SMS_MAX_BYTES = 90
 LMS_MAX_BYTES = 2000
 SUBJECT_MAX_BYTES = 40
 
 
+@lru_cache(maxsize=20_000)
+def _char_bytes(ch: str) -> int:
+    try:
+        return len(ch.encode("cp949"))
+    except UnicodeEncodeError:
+        return 2
+
+
 def cp949_bytes(text: str) -> int:
     """Bytes ``text`` takes in CP949; characters CP949 cannot encode count as 2 (see ``check``)."""
-    total = 0
-    for ch in text:
-        try:
-            total += len(ch.encode("cp949"))
-        except UnicodeEncodeError:
-            total += 2
-    return total
+    try:
+        return len(text.encode("cp949"))  # the usual case, in one call
+    except UnicodeEncodeError:
+        return sum(_char_bytes(ch) for ch in text)
 
 
 def encodes_in_cp949(text: str) -> bool:
@@ -43,6 +49,7 @@ def encodes_in_cp949(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=20_000)
 def in_strict_ks_x_1001(ch: str) -> bool:
     """True for ASCII and for the characters of KS X 1001 (EUC-KR 완성형) proper."""
     try:
@@ -73,17 +80,24 @@ class CharProblems:
     outside_ks_x_1001: tuple[str, ...]  # can be sent, may be garbled
 
 
+@lru_cache(maxsize=20_000)
+def _char_class(ch: str) -> str:
+    """ "" (fine), "outside" (sendable, may garble), "emoji" or "not_cp949"."""
+    if encodes_in_cp949(ch):
+        return "" if in_strict_ks_x_1001(ch) else "outside"
+    return "emoji" if is_emoji(ch) else "not_cp949"
+
+
 def check(text: str) -> CharProblems:
     """The distinct problem characters of ``text``, in order of first appearance."""
+    if text.isascii():
+        return CharProblems((), (), ())
     emoji: list[str] = []
     not_cp949: list[str] = []
     outside: list[str] = []
+    found = {"emoji": emoji, "not_cp949": not_cp949, "outside": outside}
     for ch in dict.fromkeys(text):
-        if encodes_in_cp949(ch):
-            if not in_strict_ks_x_1001(ch):
-                outside.append(ch)
-        elif is_emoji(ch):
-            emoji.append(ch)
-        else:
-            not_cp949.append(ch)
+        kind = _char_class(ch)
+        if kind:
+            found[kind].append(ch)
     return CharProblems(tuple(emoji), tuple(not_cp949), tuple(outside))

@@ -204,8 +204,14 @@ class SmtpProvider:
             )
         return _reply_result(code, reply, "end of DATA")
 
+    def _tls_context(self) -> ssl_module.SSLContext:
+        # Reading the CA store costs ~60 ms: once per provider, and only if TLS is used.
+        if getattr(self, "_context", None) is None:
+            self._context = ssl_module.create_default_context()
+        return self._context
+
     def _connect(self) -> smtplib.SMTP:
-        context = ssl_module.create_default_context()
+        context = self._tls_context() if (self.ssl or self.starttls) else None
         if self.ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 self.host,
