@@ -331,3 +331,33 @@ def test_providers_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("DANGOL_SMS_PROVIDER", "pigeon")
     with pytest.raises(ConfigError):
         providers_from_environment()
+
+
+@pytest.mark.django_db
+def test_an_email_ad_carries_the_sender_identity_and_an_unsubscribe_link(shop):
+    Shop.objects.filter(pk=shop.pk).update(
+        address="서울 성동구 성수이로 1", email="hi@cafe.example"
+    )
+    shop.refresh_from_db()
+    customer = make_customer(shop, name="가", email="ga@example.com")
+    _consent(customer, "ad_email")
+    console = ConsoleProvider()
+    with shop_scope(shop):
+        message, _ = message_enqueue(
+            shop=shop,
+            customer=customer,
+            channel="email",
+            kind="ad",
+            subject="신메뉴 소식",
+            body="이번 주 신메뉴가 나왔어요",
+            source="test",
+            occurrence="e1",
+            scheduled_for=AFTERNOON,
+        )
+        outbox_dispatch(providers={"email": console}, now=AFTERNOON)
+        message.refresh_from_db()
+    assert message.status == Status.DELIVERED, message.reasons
+    assert message.final_subject.startswith("(광고)")
+    (sent,) = console.sent
+    assert sent.unsubscribe_url.startswith("http") and "/u/" in sent.unsubscribe_url
+    assert "02-555-0101" in message.final_body or "서울 성동구" in message.final_body

@@ -31,10 +31,12 @@ from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dangol.core.phone import format_phone
 from dangol.customers.selectors import consent_states
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppression
 from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
+from dangol.messaging.receipts import unsubscribe_url
 from dangol.messaging.services import address_bidx, message_event, message_events_bulk
 from dangol.shops.models import Shop
 
@@ -205,6 +207,7 @@ def _outgoing(message: OutboxMessage, decision: Any) -> OutgoingMessage:
         sender=message.sender,
         body=message.final_body or message.body,
         subject=message.final_subject,
+        unsubscribe_url=_unsubscribe_url(message) if message.channel == "email" else "",
     )
 
 
@@ -326,11 +329,22 @@ def _suppressed(messages: list[OutboxMessage]) -> set[int]:
 
 
 def _shop_identity(shop: Shop) -> policy.ShopIdentity:
+    # The phone as people write it ("02-555-0101"): it is printed in every ad's header line.
     return policy.ShopIdentity(
         name=shop.name,
-        phone=shop.phone,
+        phone=format_phone(shop.phone) if shop.phone else "",
         optout_080=shop.optout_080,
         sender_numbers=tuple(shop.sender_numbers or ()),
+        address=shop.address,
+        email=shop.email,
+    )
+
+
+def _unsubscribe_url(message: OutboxMessage) -> str:
+    if message.customer_id is None:
+        return ""
+    return unsubscribe_url(
+        shop_id=message.shop_id, customer_id=message.customer_id, channel=message.channel
     )
 
 
@@ -419,6 +433,7 @@ def _dispatch_wave(
                 subject=message.subject,
                 send_at=now,
                 sender=message.sender,
+                unsubscribe_url=_unsubscribe_url(message) if message.channel == "email" else "",
             ),
             recipient,
             identities[message.shop_id],
