@@ -345,8 +345,7 @@ def _explain_columns(
     # The broken-habit action names the weekday: its "{day_ko}" becomes a format placeholder.
     habit_ko = pl.format(ACTIONS["broken_habit"][0].replace("{day_ko}", "{}"), "day_ko")
     habit_en = pl.format(ACTIONS["broken_habit"][1].replace("{day_en}", "{}"), "day_en")
-    # Each sentence is formatted once for every row; the sentences of all rules are stacked in
-    # one column (rule by rule, then a null) and each rank gathers its rows' picks from it.
+    # Each sentence is formatted once for every row, then gathered for the rows that pick it.
     sentences = texts.select(
         *(text.alias(f"_ko{i}") for i, text in enumerate(ko)),
         *(text.alias(f"_en{i}") for i, text in enumerate(en)),
@@ -354,43 +353,33 @@ def _explain_columns(
         habit_en.alias("_habit_en"),
     )
     rows = np.arange(n, dtype=np.int64)
+    # Every row's picks in rank order, without the empty ranks (rank 0 always has one).
+    pick = np.stack(list(picks.values()), axis=1).ravel()
+    row = np.repeat(rows, len(picks))
+    row, pick = row[pick >= 0], pick[pick >= 0]
 
-    def stacked(columns: list[pl.Series]) -> pl.Series:
-        return pl.concat([*columns, pl.Series([None], dtype=pl.String)])
+    def listed(pool: pl.Series, index: np.ndarray) -> pl.Series:
+        flat = pl.DataFrame({"_row": row, "_value": pool.gather(index)})
+        return (
+            flat.with_columns(pl.col("_row").set_sorted())
+            .group_by("_row", maintain_order=True)
+            .agg("_value")["_value"]
+        )
 
-    def gathered(pool: pl.Series, width: int, pick: np.ndarray, per_row: bool) -> pl.Series:
-        # ``per_row``: the pool holds ``width`` columns of n rows, else ``width`` single values.
-        if per_row:
-            return pool.gather(np.where(pick >= 0, pick * n + rows, width * n))
-        return pool.gather(np.where(pick >= 0, pick, width))
-
-    ko_pool = stacked([sentences[f"_ko{i}"] for i in range(len(ko))])
-    en_pool = stacked([sentences[f"_en{i}"] for i in range(len(en))])
-    key_pool = pl.Series([*keys, None], dtype=pl.String)
-    ranks = list(picks.values())
+    # The sentences of all rules stacked in one column, rule by rule.
+    ko_pool = pl.concat([sentences[f"_ko{i}"] for i in range(len(ko))])
+    en_pool = pl.concat([sentences[f"_en{i}"] for i in range(len(en))])
     lists = pl.DataFrame(
         {
-            **{f"_ko{r}": gathered(ko_pool, len(ko), p, True) for r, p in enumerate(ranks)},
-            **{f"_en{r}": gathered(en_pool, len(en), p, True) for r, p in enumerate(ranks)},
-            **{f"_key{r}": gathered(key_pool, len(keys), p, False) for r, p in enumerate(ranks)},
+            "reasons_ko": listed(ko_pool, pick * n + row),
+            "reasons_en": listed(en_pool, pick * n + row),
+            "reason_keys": listed(pl.Series(keys, dtype=pl.String), pick),
         }
-    ).select(
-        pl.concat_list([f"_ko{r}" for r in range(len(ranks))])
-        .list.drop_nulls()
-        .alias("reasons_ko"),
-        pl.concat_list([f"_en{r}" for r in range(len(ranks))])
-        .list.drop_nulls()
-        .alias("reasons_en"),
-        pl.concat_list([f"_key{r}" for r in range(len(ranks))])
-        .list.drop_nulls()
-        .alias("reason_keys"),
     )
     # Actions: the broken-habit one names the weekday (per row), the others are fixed texts.
-    is_habit = action == 0
-    fixed = np.where(is_habit, 0, action)
-    action_ko = pl.Series([t[0] for t in action_texts], dtype=pl.String).gather(fixed)
-    action_en = pl.Series([t[1] for t in action_texts], dtype=pl.String).gather(fixed)
-    habit = pl.Series(is_habit)
+    action_ko = pl.Series([t[0] for t in action_texts], dtype=pl.String).gather(action)
+    action_en = pl.Series([t[1] for t in action_texts], dtype=pl.String).gather(action)
+    habit = pl.Series(action == 0)
     return pl.DataFrame(
         {customer: frame[customer], "churn_probability": frame["churn_probability"]}
     ).hstack(
