@@ -24,6 +24,7 @@ import hashlib
 import re
 import smtplib
 import ssl as ssl_module
+import threading
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
@@ -150,44 +151,48 @@ class SmtpProvider:
         message_id = str(email["Message-ID"])
         envelope_from = _bare_address(str(email["From"]))
         data_sent = False
-        client: smtplib.SMTP | None = None
-        try:
-            client = self._connect()
-            if self.username:
-                client.login(self.username, self.password or "")
-            code, reply = client.mail(envelope_from)
-            if code >= 400:
-                return _reply_result(code, reply, "MAIL FROM")
-            code, reply = client.rcpt(message.to)
-            if code >= 400:
-                return _reply_result(code, reply, "RCPT TO")
-            code, reply = client.docmd("DATA")
-            if code != 354:
-                return _reply_result(code, reply, "DATA")
-            client.send(_dot_stuffed(raw))
-            data_sent = True
-            code, reply = client.getreply()
-        except smtplib.SMTPResponseException as exc:
-            if data_sent:
-                return _reply_result(exc.smtp_code, exc.smtp_error, "end of DATA")
-            return _reply_result(exc.smtp_code, exc.smtp_error, "session")
-        except (smtplib.SMTPException, OSError) as exc:
-            if data_sent:
+        for attempt in (1, 2):
+            reused = self._open() is not None
+            try:
+                client = self._session()
+                code, reply = client.mail(envelope_from)
+                if code >= 400:
+                    self._reset(client)
+                    return _reply_result(code, reply, "MAIL FROM")
+                code, reply = client.rcpt(message.to)
+                if code >= 400:
+                    self._reset(client)
+                    return _reply_result(code, reply, "RCPT TO")
+                code, reply = client.docmd("DATA")
+                if code != 354:
+                    self._reset(client)
+                    return _reply_result(code, reply, "DATA")
+                client.send(_dot_stuffed(raw))
+                data_sent = True
+                code, reply = client.getreply()
+                break
+            except smtplib.SMTPResponseException as exc:
+                self._drop()
+                if data_sent:
+                    return _reply_result(exc.smtp_code, exc.smtp_error, "end of DATA")
+                return _reply_result(exc.smtp_code, exc.smtp_error, "session")
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                if data_sent:
+                    return SendResult(
+                        Outcome.UNKNOWN,
+                        provider_message_id=message_id,
+                        code="no_answer",
+                        detail=f"connection lost after the message was sent: {exc}",
+                    )
+                if reused and attempt == 1:
+                    continue  # the server closed an idle connection; nothing was sent
                 return SendResult(
-                    Outcome.UNKNOWN,
-                    provider_message_id=message_id,
-                    code="no_answer",
-                    detail=f"connection lost after the message was sent: {exc}",
+                    Outcome.FAILED,
+                    code="connect_error",
+                    detail=f"nothing was sent: {exc}",
+                    retryable=True,
                 )
-            return SendResult(
-                Outcome.FAILED,
-                code="connect_error",
-                detail=f"nothing was sent: {exc}",
-                retryable=True,
-            )
-        finally:
-            if client is not None:
-                _close_quietly(client)
         if 200 <= code < 300:
             return SendResult(
                 Outcome.DELIVERED,
@@ -196,6 +201,7 @@ class SmtpProvider:
                 detail=_text(reply),
             )
         if code < 0:  # smtplib reports a dropped connection on getreply as -1 in some paths
+            self._drop()
             return SendResult(
                 Outcome.UNKNOWN,
                 provider_message_id=message_id,
@@ -203,6 +209,41 @@ class SmtpProvider:
                 detail="no reply to the end of DATA",
             )
         return _reply_result(code, reply, "end of DATA")
+
+    # One connection per thread, kept across messages: connecting and greeting cost more than
+    # sending a small message. A connection that fails is dropped and never reused.
+    def _open(self) -> smtplib.SMTP | None:
+        return getattr(self._local(), "client", None)
+
+    def _local(self) -> threading.local:
+        if getattr(self, "_thread_state", None) is None:
+            self._thread_state = threading.local()
+        return self._thread_state
+
+    def _session(self) -> smtplib.SMTP:
+        client = self._open()
+        if client is None:
+            client = self._connect()
+            if self.username:
+                client.login(self.username, self.password or "")
+            self._local().client = client
+        return client
+
+    def _reset(self, client: smtplib.SMTP) -> None:
+        try:
+            client.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        client = self._open()
+        self._local().client = None
+        if client is not None:
+            _close_quietly(client)
+
+    def close(self) -> None:
+        """Say goodbye to the server (QUIT) on this thread's connection, if one is open."""
+        self._drop()
 
     def _tls_context(self) -> ssl_module.SSLContext:
         # Reading the CA store costs ~60 ms: once per provider, and only if TLS is used.
