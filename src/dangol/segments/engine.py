@@ -61,8 +61,8 @@ def _group_parts(node: Group, ctx: EvalContext) -> list[Q]:
         narrow[key] = (rows, q)
     ids = [rows.filter(q).values("customer_id") for rows, q in narrow.values()]
     if node.op == "any" and len(ids) > 1:
-        # "this or that" over different tables: one id list of the union.
-        ids = [ids[0].union(*ids[1:])]
+        # "this or that" over different tables: one id list of both (IN ignores repeats).
+        ids = [ids[0].union(*ids[1:], all=True)]
     return [Q(pk__in=i) for i in ids] + parts
 
 

@@ -44,9 +44,16 @@ class Segment(ShopScopedModel):
 class SegmentMembership(ShopScopedModel):
     """One stay of a customer in a segment; open while ``exited_at`` is empty."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    # No index of their own: (segment, ...) and (customer, ...) below start with them, and
+    # every index is paid for by each of the millions of stays a refresh can open.
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="segment_memberships"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="segment_memberships",
+        db_index=False,
     )
     entered_at = models.DateTimeField()
     exited_at = models.DateTimeField(null=True, blank=True)
