@@ -61,8 +61,9 @@ def _group_parts(node: Group, ctx: EvalContext) -> list[Q]:
         narrow[key] = (rows, q)
     ids = [rows.filter(q).values("customer_id") for rows, q in narrow.values()]
     if node.op == "any" and len(ids) > 1:
-        # "this or that" over different tables: one id list of both (IN ignores repeats).
-        ids = [ids[0].union(*ids[1:], all=True)]
+        # "this or that" over different tables: one id list of their union (de-duplicated:
+        # PostgreSQL then hashes it once for the join; with UNION ALL it took twice as long).
+        ids = [ids[0].union(*ids[1:])]
     return [Q(pk__in=i) for i in ids] + parts
 
 
