@@ -135,3 +135,34 @@ def test_api_reads_of_customer_data_are_logged(client, two_shops):
     client.get(f"/api/v1/customers/{two_shops.b.customer.pk}")
     with shop_scope(a.shop):
         assert AuditEvent.objects.for_shop(a.shop).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_owner_reviews_the_month_and_staff_cannot(client, two_shops, django_user_model):
+    from dangol.shops.services import membership_grant
+
+    a = two_shops.a
+    client.force_login(a.owner)
+    client.get(f"/api/v1/customers/{a.customer.pk}")  # one read, logged
+    with shop_scope(a.shop):
+        audit_record(
+            shop=a.shop,
+            user=a.owner,
+            action="export",
+            object_type="segment",
+            rows=42,
+            reason="문자 발송 준비",
+        )
+    page = client.get("/settings/access-log/")
+    body = page.content.decode()
+    assert page.status_code == 200 and 'data-account="owner-alpha"' in body
+    assert "문자 발송 준비" in body and "42" in body
+    assert client.get("/settings/access-log/", {"month": "3000-01"}).status_code == 200
+    assert client.get("/settings/access-log/", {"month": "<script>"}).status_code == 200
+    # Another shop's owner sees only their own month.
+    client.force_login(two_shops.b.owner)
+    assert "owner-alpha" not in client.get("/settings/access-log/").content.decode()
+    staff = django_user_model.objects.create_user("staff-a", password="pw-long-enough-1")
+    membership_grant(shop=a.shop, user=staff, role="staff")
+    client.force_login(staff)
+    assert client.get("/settings/access-log/").status_code == 403

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dangol.web import outbox_views, public_views, template_views, views
+from dangol.web import audit_views, outbox_views, public_views, template_views, views
 from dangol.web import segments_views as seg
 
 app_name = "web"
@@ -28,6 +28,7 @@ urlpatterns = [
         name="segment_why",
     ),
     path("messages/", outbox_views.outbox, name="outbox"),
+    path("settings/access-log/", audit_views.audit_review, name="audit_review"),
     path("messages/templates/", template_views.message_templates, name="message_templates"),
     path("messages/templates/preview/", template_views.message_preview, name="message_preview"),
     path("messages/send/", template_views.message_send, name="message_send"),
