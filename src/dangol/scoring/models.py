@@ -116,9 +116,12 @@ class CustomerScore(ShopScopedModel):
                 fields=["shop", "run", "customer"], name="score_unique_customer_per_run"
             )
         ]
+        # Shop and run first (every query filters both), the customer last: a segment condition
+        # on a score is then answered from the index alone, without fetching a million rows.
         indexes = [
-            models.Index(fields=["run", "status"]),
-            models.Index(fields=["run", "-churn_probability"]),
+            models.Index(fields=["shop", "run", "status", "customer"]),
+            models.Index(fields=["shop", "run", "churn_probability", "customer"]),
+            models.Index(fields=["shop", "run", "rfm_segment", "customer"]),
             models.Index(fields=["customer", "-computed_at"]),
         ]
 
