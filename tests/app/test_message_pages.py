@@ -278,8 +278,9 @@ def test_preview_shows_the_final_ad_text(client, shop):
     client.force_login(shop.owner)
     page = _preview(client, body="{name}님, {favourite_item}{을/를} 준비했어요")
     final = _final(page)
-    # The sender line: marker, shop name and the shop's phone as stored (not the caller number).
-    assert final.startswith(f"(광고)단골커피 {shop.shop.phone}\n")
+    # The sender line: marker, shop name and the shop's phone as people write it (the same
+    # identity the dispatcher gives the gate), not the caller number.
+    assert final.startswith("(광고)단골커피 02-555-0101\n")
     assert "김지민님, 아메리카노를 준비했어요" in final
     assert final.endswith("무료수신거부 080-123-4567")
     assert 'data-decision="send"' in page

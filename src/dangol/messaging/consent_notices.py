@@ -18,6 +18,7 @@ from django.utils import timezone
 from dangol.customers.models import ConsentEvent, ConsentKind
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, Kind
+from dangol.messaging.recipients import shop_identity
 from dangol.messaging.services import message_enqueue
 from dangol.shops.models import Shop
 
@@ -32,15 +33,6 @@ RESULT_WINDOW = dt.timedelta(days=14)
 # Queue the reconfirmation a month before the anniversary, so it arrives before it.
 CONFIRM_LEAD = dt.timedelta(days=30)
 TWO_YEARS = dt.timedelta(days=730)
-
-
-def _identity(shop: Shop) -> policy.ShopIdentity:
-    return policy.ShopIdentity(
-        name=shop.name,
-        phone=shop.phone,
-        optout_080=shop.optout_080,
-        sender_numbers=tuple(shop.sender_numbers or ()),
-    )
 
 
 def _change(event: ConsentEvent) -> str:
@@ -59,7 +51,7 @@ def consent_notices_queue(*, shop: Shop, now: dt.datetime | None = None) -> tupl
     """Queue missing result notices and due reconfirmations; returns (results, confirmations)."""
     now = now or timezone.now()
     sender = (shop.sender_numbers or [""])[0]
-    identity = _identity(shop)
+    identity = shop_identity(shop)
     events = ConsentEvent.objects.for_shop(shop).filter(kind__in=list(AD_KINDS))
     results = 0
     for event in events.filter(occurred_at__gte=now - RESULT_WINDOW).select_related("customer"):

@@ -31,12 +31,12 @@ from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangol.core.phone import format_phone
 from dangol.customers.selectors import consent_states
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppression
 from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
 from dangol.messaging.receipts import unsubscribe_url
+from dangol.messaging.recipients import recent_ad_counts, recipient, shop_identity
 from dangol.messaging.services import address_bidx, message_event, message_events_bulk
 from dangol.shops.models import Shop
 
@@ -49,7 +49,6 @@ CONSENT_KIND = {
     Channel.EMAIL: "ad_email",
     Channel.PUSH: "ad_push",
 }
-COUNTED = (Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNKNOWN)
 # What is committed before the provider is called.
 ABOUT_TO_SEND = (
     "final_body",
@@ -294,24 +293,6 @@ def _claim_sqlite(connection: Any, ids: list[int], token: str, now: dt.datetime)
             )
 
 
-def _recent_ad_counts(
-    messages: list[OutboxMessage], now: dt.datetime
-) -> tuple[dict[int, int], dict[int, int]]:
-    customer_ids = {m.customer_id for m in messages if m.customer_id}
-    day, month = defaultdict(int), defaultdict(int)
-    rows = OutboxMessage.unscoped.filter(
-        customer_id__in=customer_ids,
-        kind=Kind.AD,
-        status__in=(Status.SENT, Status.DELIVERED, Status.UNKNOWN),
-        sent_at__gte=now - dt.timedelta(days=30),
-    ).values_list("customer_id", "sent_at")
-    for customer_id, sent_at in rows:
-        month[customer_id] += 1
-        if sent_at >= now - dt.timedelta(hours=24):
-            day[customer_id] += 1
-    return day, month
-
-
 def _suppressed(messages: list[OutboxMessage]) -> set[int]:
     by_shop: dict[int, list[OutboxMessage]] = defaultdict(list)
     for m in messages:
@@ -326,18 +307,6 @@ def _suppressed(messages: list[OutboxMessage]) -> set[int]:
         )
         hit |= {m.pk for m in group if (keys[m.pk], m.channel) in found}
     return hit
-
-
-def _shop_identity(shop: Shop) -> policy.ShopIdentity:
-    # The phone as people write it ("02-555-0101"): it is printed in every ad's header line.
-    return policy.ShopIdentity(
-        name=shop.name,
-        phone=format_phone(shop.phone) if shop.phone else "",
-        optout_080=shop.optout_080,
-        sender_numbers=tuple(shop.sender_numbers or ()),
-        address=shop.address,
-        email=shop.email,
-    )
 
 
 def _unsubscribe_url(message: OutboxMessage) -> str:
@@ -379,7 +348,9 @@ def outbox_dispatch(
     report.claimed = len(messages)
     if not messages:
         return report
-    day, month = _recent_ad_counts(messages, now)
+    day, month = recent_ad_counts(
+        customer_ids=[m.customer_id for m in messages if m.customer_id], now=now
+    )
     suppressed = _suppressed(messages)
     consents: dict[int, dict[str, bool]] = {}
     identities: dict[int, policy.ShopIdentity] = {}
@@ -388,7 +359,7 @@ def outbox_dispatch(
         consents |= consent_states(
             shop=group[0].shop, customer_ids=[m.customer_id for m in group if m.customer_id]
         )
-        identities[shop_id] = _shop_identity(group[0].shop)
+        identities[shop_id] = shop_identity(group[0].shop)
     settings = settings or policy.PolicySettings()
     for wave in _waves(messages):
         _dispatch_wave(
@@ -412,18 +383,11 @@ def _dispatch_wave(
     decided = _Changes()
     going: list[tuple[OutboxMessage, Any, Provider]] = []
     for message in messages:
-        state = consents.get(message.customer_id, {})
-        recipient = policy.Recipient(
-            ad_consent={
-                "sms": state.get("ad_sms", False),
-                "kakao": state.get("ad_kakao", False),
-                "email": state.get("ad_email", False),
-                "push": state.get("ad_push", False),
-            },
-            night_consent=state.get("ad_night", False),
+        facts = recipient(
+            consents.get(message.customer_id, {}),
             opted_out=message.pk in suppressed,
-            messages_last_24h=day[message.customer_id],
-            messages_last_30d=month[message.customer_id],
+            last_24h=day[message.customer_id],
+            last_30d=month[message.customer_id],
         )
         decision = policy.evaluate(
             policy.Message(
@@ -435,7 +399,7 @@ def _dispatch_wave(
                 sender=message.sender,
                 unsubscribe_url=_unsubscribe_url(message) if message.channel == "email" else "",
             ),
-            recipient,
+            facts,
             identities[message.shop_id],
             settings,
         )

@@ -5,15 +5,12 @@ for its members right now."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,24 +21,23 @@ from django.views.decorators.http import require_POST
 
 from dangol.audit.models import AuditAction
 from dangol.audit.requests import audit_for_request
+from dangol.automations.selectors import FILLED, Forecast, campaign_forecast
 from dangol.automations.services import campaign_send
-from dangol.customers.selectors import consent_states
 from dangol.messaging import policy, textbytes
 from dangol.messaging.models import (
     Channel,
     Kind,
     MessageTemplate,
     OutboxMessage,
-    Status,
-    Suppression,
 )
 from dangol.messaging.receipts import unsubscribe_url
-from dangol.messaging.services import MessagingError, address_bidx, address_for, template_create
+from dangol.messaging.recipients import shop_identity
+from dangol.messaging.services import MessagingError, template_create
 from dangol.messaging.templates import PARTICLES, VARIABLES, TemplateError, check_template
 from dangol.messaging.templates import render as fill
 from dangol.segments.models import Segment
 from dangol.segments.rules import RuleError
-from dangol.segments.selectors import segment_list, segment_members
+from dangol.segments.selectors import segment_list
 from dangol.shops.models import Shop
 from dangol.web.outbox_labels import reason_text
 from dangol.web.segment_rules import pick
@@ -51,7 +47,6 @@ from dangol.web.views import member_required
 BODY_MAX_CHARS = 5000
 # The variables a send to a segment fills in (automations.services.campaign_send); others are
 # sent empty, and the send page says so.
-FILLED = ("name", "shop")
 FORECAST_SAMPLE = 200
 TOP_REASONS = 5
 # What a template's variables are filled with in the preview.
@@ -344,17 +339,6 @@ def message_templates(request: HttpRequest) -> HttpResponse:
 # ── the live preview ───────────────────────────────────────────────────────────────────────
 
 
-def shop_identity(shop: Shop) -> policy.ShopIdentity:
-    return policy.ShopIdentity(
-        name=shop.name,
-        phone=shop.phone,
-        optout_080=shop.optout_080,
-        sender_numbers=tuple(shop.sender_numbers or ()),
-        address=shop.address,
-        email=shop.email,
-    )
-
-
 def _sender(shop: Shop) -> str:
     return (shop.sender_numbers or [""])[0]
 
@@ -460,109 +444,18 @@ def message_preview(request: HttpRequest) -> HttpResponse:
 # ── send to a segment ──────────────────────────────────────────────────────────────────────
 
 
-@dataclass
-class Forecast:
-    members: int = 0
-    checked: int = 0
-    send: int = 0
-    hold: int = 0
-    block: int = 0
-    no_address: int = 0
-    reasons: list[tuple[str, int]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-def _recent_ad_counts(shop: Shop, customer_ids: list[int], now: dt.datetime):
-    """Ads already sent per customer in the last 24 hours and 30 days (the gate's caps)."""
-    day: Counter[int] = Counter()
-    month: Counter[int] = Counter()
-    rows = (
-        OutboxMessage.objects.for_shop(shop)
-        .filter(
-            customer_id__in=customer_ids,
-            kind=Kind.AD,
-            status__in=(Status.SENT, Status.DELIVERED, Status.UNKNOWN),
-            sent_at__gte=now - dt.timedelta(days=30),
-        )
-        .values_list("customer_id", "sent_at")
-    )
-    for customer_id, sent_at in rows:
-        month[customer_id] += 1
-        if sent_at >= now - dt.timedelta(hours=24):
-            day[customer_id] += 1
-    return day, month
-
-
 def forecast(*, shop: Shop, segment: Segment, template: MessageTemplate) -> Forecast:
-    """What the legal check would decide right now for up to ``FORECAST_SAMPLE`` members, each
-    with their own consent, opt-outs and recent ads, and the text ``campaign_send`` writes."""
-    out = Forecast()
-    now = _now()
     try:
-        members = segment_members(shop=shop, segment=segment)
-        out.members = members.count()
-        sample = list(members[:FORECAST_SAMPLE]) if out.members else []
-    except RuleError as exc:
-        out.problems = [pick(p.ko, p.en) for p in exc.problems]
-        return out
-    out.checked = len(sample)
-    if not sample:
-        return out
-    ids = [c.pk for c in sample]
-    consents = consent_states(shop=shop, customer_ids=ids)
-    day, month = _recent_ad_counts(shop, ids, now)
-    addresses = {c.pk: address_for(c, template.channel) for c in sample}
-    keys = {pk: address_bidx(shop_id=shop.pk, address=a) for pk, a in addresses.items() if a}
-    suppressed = set(
-        Suppression.objects.for_shop(shop)
-        .filter(Q(address_bidx__in=keys.values()) & Q(channel=template.channel))
-        .values_list("address_bidx", flat=True)
-    )
-    identity = shop_identity(shop)
-    sender = _sender(shop)
-    reasons: Counter[str] = Counter()
-    for customer in sample:
-        if not addresses[customer.pk]:
-            out.no_address += 1  # campaign_send skips them: nothing to send to
-            continue
-        state = consents.get(customer.pk, {})
-        values = {"name": customer.name, "shop": shop.name}  # what campaign_send fills (FILLED)
-        decision = policy.evaluate(
-            policy.Message(
-                channel=template.channel,
-                kind=template.kind,
-                body=fill(template.body, values),
-                subject=fill(template.subject, values),
-                send_at=now,
-                sender=sender,
-                unsubscribe_url=unsubscribe_url(
-                    shop_id=shop.pk, customer_id=customer.pk, channel=template.channel
-                )
-                if template.channel == Channel.EMAIL
-                else "",
-            ),
-            policy.Recipient(
-                ad_consent={
-                    "sms": state.get("ad_sms", False),
-                    "kakao": state.get("ad_kakao", False),
-                    "email": state.get("ad_email", False),
-                    "push": state.get("ad_push", False),
-                },
-                night_consent=state.get("ad_night", False),
-                opted_out=keys.get(customer.pk) in suppressed,
-                messages_last_24h=day[customer.pk],
-                messages_last_30d=month[customer.pk],
-            ),
-            identity,
-            policy.PolicySettings(),
+        return campaign_forecast(
+            shop=shop,
+            segment=segment,
+            template=template,
+            now=_now(),
+            sample=FORECAST_SAMPLE,
+            top_reasons=TOP_REASONS,
         )
-        setattr(out, decision.decision, getattr(out, decision.decision) + 1)
-        # A blocked message is counted under what blocks it (not also under a night hold).
-        counted = policy.BLOCK_CODES if decision.decision == policy.BLOCK else policy.HOLD_CODES
-        for code in set(decision.codes) & counted:
-            reasons[code] += 1
-    out.reasons = reasons.most_common(TOP_REASONS)
-    return out
+    except RuleError as exc:
+        return Forecast(problems=[pick(p.ko, p.en) for p in exc.problems])
 
 
 def seoul_today() -> dt.date:
