@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dangol.audit.models import AuditAction
-from dangol.audit.services import audit_record
+from dangol.audit.requests import audit_for_request
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get, customer_list
 from dangol.segments.builtins import BUILTINS
@@ -444,16 +444,13 @@ def _audit_export(
     reason = form.cleaned_data["reason"]
     note = form.cleaned_data["note"]
     label = str(dict(EXPORT_REASONS)[reason])
-    event = audit_record(
-        shop=request.shop,
-        user=request.user,
+    event = audit_for_request(
+        request,
         action=AuditAction.EXPORT,
         object_type="segment",
         object_id=segment.pk,
         rows=rows,
         reason=f"{label}: {note}" if note else label,
-        ip_address=request.META.get("REMOTE_ADDR"),
-        via="web",
     )
     record = {
         "event": "segment.export",
@@ -465,7 +462,6 @@ def _audit_export(
         "segment_id": segment.pk,
         "rows": rows,
         "reason": reason,
-        "note": note,
         "at": event.at.isoformat(),
     }
     audit.info(

@@ -127,28 +127,46 @@ def day_range(op: str, value: int) -> tuple[int, int]:
     }[op]
 
 
-class Visits(Condition):
-    key, group = "visits", "visits"
-    ko, en = "방문 횟수", "Number of visits"
-    params = (*op_param(maximum=100_000), window_param())
+class _WindowedTotal(Condition):
+    """A per-customer total of paid purchases, over a window of days or (no window) ever.
+
+    All-time totals read the per-customer stats row; windows aggregate the purchases of the
+    window. A customer with no purchase counts as 0.
+    """
+
+    stats_field = ""
+
+    def aggregate(self, *, for_values: bool = False):
+        raise NotImplementedError
 
     def q(self, params, ctx):
         if not params.get("days"):
-            return stats_q(ctx, "visits", params["op"], params["value"], zero=0)
+            return stats_q(ctx, self.stats_field, params["op"], params["value"], zero=0)
         rows = paid(ctx, params["days"])
-        # COUNT(*), not COUNT(id): the id is not in the covering index, and PostgreSQL would
-        # visit every purchase of the window to read it.
-        return aggregate_q(rows, Count("*"), params["op"], params["value"], zero=0)
+        return aggregate_q(rows, self.aggregate(), params["op"], params["value"], zero=0)
 
     def narrow(self, params, ctx):
         if params.get("days"):
             return None
-        return stats_compare_narrow(ctx, "visits", params["op"], params["value"], zero=0)
+        return stats_compare_narrow(ctx, self.stats_field, params["op"], params["value"], zero=0)
 
     def values(self, params, ctx, customer_ids):
         if not params.get("days"):
-            return stats_values(ctx, "visits", customer_ids, zero=0)
-        return aggregate_values(paid(ctx, params["days"]), Count("pk"), customer_ids, zero=0)
+            return stats_values(ctx, self.stats_field, customer_ids, zero=0)
+        rows = paid(ctx, params["days"])
+        return aggregate_values(rows, self.aggregate(for_values=True), customer_ids, zero=0)
+
+
+class Visits(_WindowedTotal):
+    key, group = "visits", "visits"
+    ko, en = "방문 횟수", "Number of visits"
+    params = (*op_param(maximum=100_000), window_param())
+    stats_field = "visits"
+
+    def aggregate(self, *, for_values: bool = False):
+        # COUNT(*), not COUNT(id): the id is not in the covering index, and PostgreSQL would
+        # visit every purchase of the window to read it.
+        return Count("pk") if for_values else Count("*")
 
     def describe(self, params):
         w_ko, w_en = _window_words(params.get("days"))
@@ -156,26 +174,14 @@ class Visits(Condition):
         return f"{w_ko}방문 {ko}", f"{en}{w_en}"
 
 
-class Spend(Condition):
+class Spend(_WindowedTotal):
     key, group = "spend", "spend"
     ko, en = "구매 금액 합계", "Total spend"
     params = (*op_param(maximum=10**12), window_param())
+    stats_field = "total_spend"
 
-    def q(self, params, ctx):
-        if not params.get("days"):
-            return stats_q(ctx, "total_spend", params["op"], params["value"], zero=0)
-        rows = paid(ctx, params["days"])
-        return aggregate_q(rows, Sum("total"), params["op"], params["value"], zero=0)
-
-    def narrow(self, params, ctx):
-        if params.get("days"):
-            return None
-        return stats_compare_narrow(ctx, "total_spend", params["op"], params["value"], zero=0)
-
-    def values(self, params, ctx, customer_ids):
-        if not params.get("days"):
-            return stats_values(ctx, "total_spend", customer_ids, zero=0)
-        return aggregate_values(paid(ctx, params["days"]), Sum("total"), customer_ids, zero=0)
+    def aggregate(self, *, for_values: bool = False):
+        return Sum("total")
 
     def describe(self, params):
         w_ko, w_en = _window_words(params.get("days"))
