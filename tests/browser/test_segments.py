@@ -89,7 +89,11 @@ def test_owner_builds_a_segment_on_a_phone(live_server, phone_page, artifacts):
     # a second row narrows the count; removing it brings the count back
     page.get_by_role("button", name="+ 조건 추가").click()
     page.wait_for_selector('select[name="c-1-condition"]')
+    # Let the new row's requests (its own swap, the live count) finish before changing it, so
+    # a late swap cannot put back the row as it was before the condition changed.
+    page.wait_for_load_state("networkidle")
     page.select_option('select[name="c-1-condition"]', "days_since_last_visit")
+    page.wait_for_load_state("networkidle")
     page.wait_for_selector('input[name="c-1-value"]')
     page.fill('input[name="c-1-value"]', "400")  # nobody: six months of history
     _wait_count(page, 0)
