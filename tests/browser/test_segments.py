@@ -30,6 +30,18 @@ def _wait_count(page, expected: int) -> None:
     )
 
 
+def _settled(page) -> None:
+    """Wait until htmx has finished every request and bound its handlers to swapped-in content.
+
+    New content carries the ``htmx-added`` class until htmx processes it; before that a change
+    on a new select reaches only the form (the live count), not the select's own redraw."""
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-added, .htmx-request, .htmx-settling, .htmx-swapping')",
+        timeout=10_000,
+    )
+
+
 def test_owner_builds_a_segment_on_a_phone(live_server, phone_page, artifacts):
     shop = demo_shop_seed(slug="demo", customers=150, months=6, seed=3, end=timezone.localdate())
     owner_create(shop=shop, username="owner", password="demo-password-123")
@@ -67,6 +79,7 @@ def test_owner_builds_a_segment_on_a_phone(live_server, phone_page, artifacts):
     page.get_by_label("이름", exact=True).fill("한 달에 두 번")
     page.get_by_label("조건", exact=True).select_option(label="방문 횟수")
     page.wait_for_selector('input[name="c-0-value"]')
+    _settled(page)
     page.select_option('select[name="c-0-op"]', "gte")
     page.fill('input[name="c-0-value"]', "3")
     page.fill('input[name="c-0-days"]', "30")
@@ -89,12 +102,10 @@ def test_owner_builds_a_segment_on_a_phone(live_server, phone_page, artifacts):
     # a second row narrows the count; removing it brings the count back
     page.get_by_role("button", name="+ 조건 추가").click()
     page.wait_for_selector('select[name="c-1-condition"]')
-    # Let the new row's requests (its own swap, the live count) finish before changing it, so
-    # a late swap cannot put back the row as it was before the condition changed.
-    page.wait_for_load_state("networkidle")
+    _settled(page)
     page.select_option('select[name="c-1-condition"]', "days_since_last_visit")
-    page.wait_for_load_state("networkidle")
     page.wait_for_selector('input[name="c-1-value"]')
+    _settled(page)
     page.fill('input[name="c-1-value"]', "400")  # nobody: six months of history
     _wait_count(page, 0)
     page.locator("#row-1").get_by_role("button", name="삭제").click()
