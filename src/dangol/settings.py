@@ -47,7 +47,9 @@ INSTALLED_APPS = [
     "dangol.scoring",
     "dangol.segments",
     "dangol.messaging",
+    "dangol.loyalty",
     "dangol.automations",
+    "dangol.imports",
     "dangol.web",
 ]
 

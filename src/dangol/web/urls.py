@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dangol.web import audit_views, outbox_views, public_views, template_views, views
+from dangol.web import (
+    audit_views,
+    import_urls,
+    loyalty_urls,
+    outbox_views,
+    public_views,
+    template_views,
+    views,
+)
 from dangol.web import segments_views as seg
 
 app_name = "web"
@@ -39,5 +47,7 @@ urlpatterns = [
         name="webhook_token",
     ),
     path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
+    *import_urls.urlpatterns,
+    *loyalty_urls.urlpatterns,
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -1,0 +1,1 @@
+"""Points, stamps, tiers, coupons and referrals: what keeps a regular coming back."""
