@@ -98,6 +98,10 @@ class PurchaseLine(ShopScopedModel):
         verbose_name_plural = _("purchase lines")
 
 
+# How many recent purchase days ``CustomerStats`` keeps per customer (``recent_day_2`` ..).
+RECENT_DAYS = 8
+
+
 class CustomerStats(ShopScopedModel):
     """Totals of one customer's paid purchases, derived by ``customer_stats_rebuild``.
 
@@ -116,6 +120,16 @@ class CustomerStats(ShopScopedModel):
     last_purchase_at = models.DateTimeField(_("last purchase"))
     # Bit m-1 is set when a paid purchase fell in calendar month m (Seoul time).
     months_mask = models.PositiveIntegerField(default=0)
+    # recent_day_k: the local (Seoul) date of the k-th most recent paid purchase, k = 2..RECENT
+    # (None: fewer purchases). "At least k visits in the last N days" is then one comparison
+    # with the window's first day instead of counting every purchase of the window.
+    recent_day_2 = models.DateField(null=True)
+    recent_day_3 = models.DateField(null=True)
+    recent_day_4 = models.DateField(null=True)
+    recent_day_5 = models.DateField(null=True)
+    recent_day_6 = models.DateField(null=True)
+    recent_day_7 = models.DateField(null=True)
+    recent_day_8 = models.DateField(null=True)
 
     class Meta:
         verbose_name = _("customer totals")

@@ -5,17 +5,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Sum
 
 from dangol.customers.models import Customer
 from dangol.sales.models import (
-    CustomerStats,
     Product,
     Purchase,
     PurchaseLine,
     PurchaseSource,
     PurchaseStatus,
 )
+from dangol.sales.stats import customer_stats_rebuild
 from dangol.shops.models import Shop, Store
 
 
@@ -127,57 +126,3 @@ def purchase_bulk_create(
         shop=shop, customer_ids=sorted({r.customer_id for r in rows if r.customer_id})
     )
     return purchases
-
-
-STATS_CHUNK = 20_000
-
-
-@transaction.atomic
-def customer_stats_rebuild(*, shop: Shop, customer_ids: Sequence[int] | None = None) -> int:
-    """Recompute ``CustomerStats`` from paid purchases for these customers (None: all of the
-    shop's); returns how many rows now exist for them. Called by every service that writes
-    purchases, in the same transaction."""
-    if customer_ids is None:
-        ids = None
-        chunks: list[Sequence[int] | None] = [None]
-    else:
-        ids = list(customer_ids)
-        chunks = [ids[i : i + STATS_CHUNK] for i in range(0, len(ids), STATS_CHUNK)]
-    stats = CustomerStats.objects.for_shop(shop)
-    written = 0
-    for chunk in chunks:
-        paid = Purchase.objects.for_shop(shop).filter(
-            status=PurchaseStatus.PAID, customer__isnull=False
-        )
-        old = stats
-        if chunk is not None:
-            paid = paid.filter(customer_id__in=chunk)
-            old = stats.filter(customer_id__in=chunk)
-        old.delete()
-        masks: dict[int, int] = {}
-        months = paid.order_by().values_list("customer_id", "occurred_at__month").distinct()
-        for customer_id, month in months.iterator(chunk_size=STATS_CHUNK):
-            masks[customer_id] = masks.get(customer_id, 0) | (1 << (month - 1))
-        totals = (
-            paid.order_by()
-            .values("customer_id")
-            .annotate(
-                n=Count("pk"), s=Sum("total"), first=Min("occurred_at"), last=Max("occurred_at")
-            )
-        )
-        rows = [
-            CustomerStats(
-                shop=shop,
-                customer_id=t["customer_id"],
-                visits=t["n"],
-                total_spend=t["s"],
-                avg_ticket=t["s"] / t["n"],
-                first_purchase_at=t["first"],
-                last_purchase_at=t["last"],
-                months_mask=masks.get(t["customer_id"], 0),
-            )
-            for t in totals.iterator(chunk_size=STATS_CHUNK)
-        ]
-        stats.bulk_create(rows, batch_size=5000)
-        written += len(rows)
-    return written

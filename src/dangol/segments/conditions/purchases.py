@@ -17,7 +17,14 @@ from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, Qu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine, PurchaseStatus
+from dangol.sales.models import (
+    RECENT_DAYS,
+    CustomerStats,
+    Product,
+    Purchase,
+    PurchaseLine,
+    PurchaseStatus,
+)
 from dangol.segments.conditions.base import (
     LOOKUPS,
     MAX_DAYS,
@@ -157,11 +164,52 @@ class _WindowedTotal(Condition):
         return aggregate_values(rows, self.aggregate(for_values=True), customer_ids, zero=0)
 
 
+def _at_least_recent(ctx: EvalContext, k: int, days: int) -> Q:
+    """Over the per-customer totals: at least ``k`` paid purchases in the last ``days`` days,
+    i.e. the k-th most recent one fell on or after the window's first day."""
+    if k == 1:
+        return Q(last_purchase_at__gte=ctx.days_ago_start(days))
+    return Q(**{f"recent_day_{k}__gte": ctx.today - dt.timedelta(days=days - 1)})
+
+
+def recent_visits_q(ctx: EvalContext, op: str, value: int, days: int) -> tuple[Q, bool] | None:
+    """ "Between lo and hi visits in the window" over the per-customer totals' recent days:
+    ``(Q over the totals, True)`` for the customers with a row that passes, or ``(Q, False)``
+    for those who fail when a customer without purchases (0 visits) passes. None when the
+    bounds go past the RECENT_DAYS the totals keep; the caller then counts the purchases."""
+    lo, hi = day_range(op, value)
+    if hi < lo or lo > RECENT_DAYS or (hi != UNBOUNDED and hi + 1 > RECENT_DAYS):
+        return None
+    above = None if hi == UNBOUNDED else _at_least_recent(ctx, hi + 1, days)
+    if lo == 0:
+        return (above, False) if above is not None else None
+    q = _at_least_recent(ctx, lo, days)
+    return (q & ~above if above is not None else q), True
+
+
 class Visits(_WindowedTotal):
     key, group = "visits", "visits"
     ko, en = "방문 횟수", "Number of visits"
     params = (*op_param(maximum=100_000), window_param())
     stats_field = "visits"
+
+    def q(self, params, ctx):
+        days = params.get("days")
+        found = recent_visits_q(ctx, params["op"], params["value"], days) if days else None
+        if found is None:
+            return super().q(params, ctx)
+        q, passing = found
+        members = Q(pk__in=stats(ctx).filter(q).values("customer_id"))
+        return members if passing else ~members
+
+    def narrow(self, params, ctx):
+        days = params.get("days")
+        if not days:
+            return super().narrow(params, ctx)
+        found = recent_visits_q(ctx, params["op"], params["value"], days)
+        if found is None or not found[1]:
+            return None
+        return stats_narrow(ctx, found[0])
 
     def aggregate(self, *, for_values: bool = False):
         # COUNT(*), not COUNT(id): the id is not in the covering index, and PostgreSQL would
