@@ -6,7 +6,7 @@ import argparse
 import os
 import secrets
 
-from dangol.cli import analyze, demo, imports, policy, scoring
+from dangol.cli import analyze, demo, imports, policy, scoring, security
 from dangol.cli.common import _console, _require_migrated, _serve, _shop_or_fail
 from dangol.cli.errors import UserError
 
@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     scoring.register(sub)
     demo.register(sub)
     imports.register(sub)
+    security.register(sub)
 
     p = sub.add_parser("migrate", help="데이터베이스 준비 / create or upgrade the database")
     p.set_defaults(handler=cmd_migrate)
