@@ -1,0 +1,114 @@
+"""Reads of the loyalty app. Balances and counts are always derived from the ledgers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import F, IntegerField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from dangol.customers.models import Customer
+from dangol.loyalty.models import PointsEntry, PointsPolicy
+from dangol.shops.models import Shop
+
+SOON_DAYS = 30
+
+
+def _zero_sum(field: str):
+    return Coalesce(Sum(field), Value(0), output_field=IntegerField())
+
+
+def points_lots(*, shop: Shop, customer_ids: Sequence[int]) -> QuerySet[PointsEntry]:
+    """Credits (lots) of the given customers with ``used`` and ``open`` points annotated."""
+    return (
+        PointsEntry.objects.for_shop(shop)
+        .filter(customer_id__in=list(customer_ids), points__gt=0)
+        .annotate(used=_zero_sum("consumed_by__points"))
+        .annotate(open=F("points") - F("used"))
+    )
+
+
+def points_open_lots(
+    *, shop: Shop, customer: Customer, now: dt.datetime | None = None
+) -> list[PointsEntry]:
+    """Lots that still hold points and have not expired, first to expire first (FIFO)."""
+    now = now or timezone.now()
+    return list(
+        points_lots(shop=shop, customer_ids=[customer.pk])
+        .filter(open__gt=0, expires_at__gt=now)
+        .order_by("expires_at", "pk")
+    )
+
+
+def points_unsettled_debits(*, shop: Shop, customer_ids: Sequence[int]) -> QuerySet[PointsEntry]:
+    """Debits not fully covered by lots (a refund of points already spent), oldest first."""
+    return (
+        PointsEntry.objects.for_shop(shop)
+        .filter(customer_id__in=list(customer_ids), points__lt=0)
+        .annotate(covered=_zero_sum("allocations__points"))
+        .annotate(owed=-F("points") - F("covered"))
+        .filter(owed__gt=0)
+        .order_by("occurred_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    balance: int  # open, unexpired points minus debt (negative only while in debt)
+    expiring_soon: int  # open points that expire within SOON_DAYS days
+    debt: int  # points a refund took back that were already spent
+    next_expiry: dt.datetime | None
+
+
+def points_summary(
+    *, shop: Shop, customer: Customer, now: dt.datetime | None = None, soon_days: int = SOON_DAYS
+) -> PointsSummary:
+    now = now or timezone.now()
+    lots = points_open_lots(shop=shop, customer=customer, now=now)
+    debt = sum(d.owed for d in points_unsettled_debits(shop=shop, customer_ids=[customer.pk]))
+    soon = now + dt.timedelta(days=soon_days)
+    return PointsSummary(
+        balance=sum(lot.open for lot in lots) - debt,
+        expiring_soon=sum(lot.open for lot in lots if lot.expires_at <= soon),
+        debt=debt,
+        next_expiry=lots[0].expires_at if lots else None,
+    )
+
+
+def points_balances(*, shop: Shop, customer_ids: Sequence[int]) -> dict[int, int]:
+    """Posted balances (sum of the ledger) of many customers in one query; equal to the
+    derived balance once the nightly expiry has run."""
+    rows = (
+        PointsEntry.objects.for_shop(shop)
+        .filter(customer_id__in=list(customer_ids))
+        .values("customer_id")
+        .annotate(total=Sum("points"))
+        .order_by()
+    )
+    return {r["customer_id"]: r["total"] for r in rows}
+
+
+def points_history(*, shop: Shop, customer: Customer, limit: int = 50) -> list[PointsEntry]:
+    return list(
+        PointsEntry.objects.for_shop(shop)
+        .filter(customer_id=customer.pk)
+        .order_by("-occurred_at", "-pk")[:limit]
+    )
+
+
+def points_policy_at(*, shop: Shop, at: dt.datetime | None = None) -> PointsPolicy | None:
+    """The policy version in force at a moment (the latest that started by then)."""
+    at = at or timezone.now()
+    return (
+        PointsPolicy.objects.for_shop(shop)
+        .filter(effective_from__lte=at)
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+
+
+def points_policy_list(*, shop: Shop) -> list[PointsPolicy]:
+    return list(PointsPolicy.objects.for_shop(shop).order_by("-version"))
