@@ -102,6 +102,14 @@ def text_decode(*, data: bytes, file_name: str) -> tuple[str, str]:
                 return data.decode(codec), label
             except UnicodeDecodeError as exc:
                 _truncated_or_bad(data, exc, file_name, label)
+    if b"\x00" in data and data[1::2].count(0) > len(data) // 4:
+        _fail(
+            "utf16_without_bom",
+            f"{file_name}은(는) 바이트 순서 표시(BOM) 없는 UTF-16 파일로 보입니다. 엑셀에서 "
+            "'CSV UTF-8'로 다시 저장하세요.",
+            f"{file_name} looks like UTF-16 without a byte-order mark; save it from Excel as "
+            "'CSV UTF-8'.",
+        )
     if b"\x00" in data:
         _fail(
             "binary_file",

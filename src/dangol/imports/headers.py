@@ -313,6 +313,19 @@ def header_map(
         name, score, via = _guess(header, allowed, kind)
         columns.append(ColumnMatch(index, header, name, score, via))
     columns = _resolve_clashes(columns, problems, header_row)
+    if headers and not any(c.field for c in columns):
+        problems.append(
+            Problem(
+                code="no_header",
+                ko=f"{header_row}행이 머리글로 보이지 않습니다: 아는 열 이름이 하나도 없습니다 "
+                f"({shown(', '.join(headers), 60)}). 첫 행에 열 이름을 넣거나 매핑을 주세요.",
+                en=f"Row {header_row} does not look like a header: no known column names "
+                f"({shown(', '.join(headers), 60)}). Put column names in the first row or give "
+                "a mapping.",
+                row=header_row,
+            )
+        )
+        return Mapping(kind=kind, columns=columns, problems=problems)
     fields = {c.field for c in columns if c.field}
     for options in REQUIRED[kind]:
         if not fields.intersection(options):

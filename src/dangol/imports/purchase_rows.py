@@ -294,7 +294,7 @@ class PurchaseWriter:
                 en=en,
                 row=order.row,
                 column=shown(self.ctx.header("external_id")),
-                value=shown(order.external_id),
+                value=shown(order.external_id) if self.ctx.has("external_id") else "",
             )
         )
 

@@ -117,6 +117,8 @@ def is_month_day(text: str) -> bool:
     return bool(_MONTH_DAY.match(unicodedata.normalize("NFKC", text or "").strip()))
 
 
+#: One sale's amount fits the database's integer column with room to add lines up.
+MAX_AMOUNT = 1_000_000_000
 _AMOUNT = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?$")
 _CURRENCY = re.compile(r"(?:원|₩|￦|krw|won)", re.IGNORECASE)
 
@@ -137,7 +139,7 @@ def parse_amount(text: str) -> int:
     elif body.startswith("+"):
         body = body[1:]
     match = _AMOUNT.match(body)
-    if not match or len(match["int"]) > 15:
+    if not match:
         raise ValueProblem(
             "amount_invalid",
             f"금액을 읽을 수 없습니다: {text!r} (예: 12,500 또는 12,500원)",
@@ -150,6 +152,12 @@ def parse_amount(text: str) -> int:
             f"Amounts are whole won: {text!r}",
         )
     value = int(match["int"].replace(",", ""))
+    if value > MAX_AMOUNT:
+        raise ValueProblem(
+            "amount_too_large",
+            f"금액이 너무 큽니다: {text!r} (최대 {MAX_AMOUNT:,}원)",
+            f"The amount is too large: {text!r} (at most {MAX_AMOUNT:,} won)",
+        )
     return -value if negative else value
 
 
@@ -239,9 +247,13 @@ def parse_active(text: str) -> bool:
     return raw not in _ACTIVE_NO
 
 
+_FORMULA = re.compile(r"^[=+@-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|^=")
+
+
 def clean_text(text: str, *, limit: int, label_ko: str, label_en: str) -> str:
     """Trimmed text with control characters removed; longer than the field allows is a problem
-    (never cut silently)."""
+    (never cut silently), and so is a spreadsheet formula (`=HYPERLINK(…)`), which is no name
+    and would run when someone opens an export."""
     value = "".join(
         ch for ch in (text or "") if ch in "\t" or unicodedata.category(ch)[0] != "C"
     ).strip()
@@ -250,6 +262,14 @@ def clean_text(text: str, *, limit: int, label_ko: str, label_en: str) -> str:
             "text_too_long",
             f"{label_ko}이(가) 너무 깁니다 ({len(value):,}자, 최대 {limit}자).",
             f"The {label_en} is too long ({len(value):,} characters, at most {limit}).",
+        )
+    if _FORMULA.match(value):
+        raise ValueProblem(
+            "formula_like",
+            f"{label_ko}이(가) 엑셀 수식처럼 보입니다 (=, +, -, @로 시작). 수식이 아닌 값으로 "
+            "바꾸세요.",
+            f"The {label_en} looks like a spreadsheet formula (starts with =, +, - or @); "
+            "replace it with plain text.",
         )
     return value
 
