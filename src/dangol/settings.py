@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.core.config import (
     ConfigError,
-    blind_index_key,
+    blind_index_keys,
     data_dir,
     env,
     env_bool,
@@ -22,7 +22,8 @@ DATA_DIR = data_dir()
 
 SECRET_KEY = secret_key(DATA_DIR)
 DANGOL_FIELD_KEYS = field_keys(DATA_DIR)
-DANGOL_BLIND_INDEX_KEY = blind_index_key(DATA_DIR)
+# The first key of each list writes; the others still read while `dangol keys rotate` runs.
+DANGOL_BLIND_INDEX_KEYS = blind_index_keys(DATA_DIR)
 
 DEBUG = env_bool("DANGOL_DEBUG", False)
 ALLOWED_HOSTS = (env("DANGOL_ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")

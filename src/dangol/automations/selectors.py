@@ -11,7 +11,7 @@ from dangol.messaging import policy
 from dangol.messaging.models import Channel, MessageTemplate, Suppression
 from dangol.messaging.receipts import unsubscribe_url
 from dangol.messaging.recipients import recent_ad_counts, recipient, shop_identity
-from dangol.messaging.services import address_bidx, address_for
+from dangol.messaging.services import address_bidxes, address_for
 from dangol.messaging.templates import render
 from dangol.segments.models import Segment
 from dangol.segments.selectors import segment_members
@@ -57,10 +57,10 @@ def campaign_forecast(
     consents = consent_states(shop=shop, customer_ids=ids)
     day, month = recent_ad_counts(customer_ids=ids, now=now)
     addresses = {c.pk: address_for(c, template.channel) for c in people}
-    keys = {pk: address_bidx(shop_id=shop.pk, address=a) for pk, a in addresses.items() if a}
+    keys = {pk: address_bidxes(shop_id=shop.pk, address=a) for pk, a in addresses.items() if a}
     suppressed = set(
         Suppression.objects.for_shop(shop)
-        .filter(address_bidx__in=keys.values(), channel=template.channel)
+        .filter(address_bidx__in={k for ks in keys.values() for k in ks}, channel=template.channel)
         .values_list("address_bidx", flat=True)
     )
     identity = shop_identity(shop)
@@ -87,7 +87,7 @@ def campaign_forecast(
             ),
             recipient(
                 consents.get(customer.pk, {}),
-                opted_out=keys.get(customer.pk) in suppressed,
+                opted_out=not suppressed.isdisjoint(keys.get(customer.pk, ())),
                 last_24h=day[customer.pk],
                 last_30d=month[customer.pk],
             ),

@@ -79,7 +79,7 @@ def secret_key(directory: Path) -> str:
 def field_keys(directory: Path) -> list[str]:
     """AES-256-GCM keys for personal data; the first encrypts, all decrypt (rotation)."""
     raw = env("DANGOL_FIELD_KEYS") or _secret_file(directory, "field_keys", _new_key)
-    keys = [k.strip() for k in raw.replace("\n", ",").split(",") if k.strip()]
+    keys = _split_keys(raw)
     for key in keys:
         try:
             ok = len(base64.urlsafe_b64decode(key)) == 32
@@ -93,5 +93,33 @@ def field_keys(directory: Path) -> list[str]:
     return keys
 
 
-def blind_index_key(directory: Path) -> str:
-    return env("DANGOL_BLIND_INDEX_KEY") or _secret_file(directory, "blind_index_key", _new_key)
+def _split_keys(raw: str) -> list[str]:
+    return [k.strip() for k in raw.replace("\n", ",").split(",") if k.strip()]
+
+
+def blind_index_keys(directory: Path) -> list[str]:
+    """HMAC keys for look-ups; the first computes new indexes, all are queried (rotation).
+
+    ``DANGOL_BLIND_INDEX_KEY`` (or the data-directory file) holds ``new,old`` while the
+    indexes are recomputed, so a customer indexed under either key is still found.
+    """
+    raw = env("DANGOL_BLIND_INDEX_KEY") or _secret_file(directory, "blind_index_key", _new_key)
+    keys = _split_keys(raw)
+    for key in keys:
+        try:
+            base64.urlsafe_b64decode(key)
+        except ValueError as exc:
+            raise ConfigError(
+                "DANGOL_BLIND_INDEX_KEY의 키는 base64로 인코딩되어야 합니다.",
+                "Each key in DANGOL_BLIND_INDEX_KEY must be base64-encoded.",
+            ) from exc
+    if not keys:
+        raise ConfigError(
+            "DANGOL_BLIND_INDEX_KEY가 비어 있습니다.", "DANGOL_BLIND_INDEX_KEY is empty."
+        )
+    return keys
+
+
+def new_key() -> str:
+    """A fresh random 32-byte key, base64-encoded, for either key setting."""
+    return _new_key()

@@ -61,11 +61,42 @@ def decrypt(token: str, *, context: str) -> str:
         raise DecryptionError("ciphertext does not authenticate") from exc
 
 
+@lru_cache(maxsize=8)
+def _blind_keys(raw: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(dict.fromkeys(base64.urlsafe_b64decode(k) for k in raw))
+
+
+def _hmac(key: bytes, value: str, *, purpose: str, shop_id: int, length: int) -> str:
+    message = f"{purpose}\x1f{shop_id}\x1f{value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:length]
+
+
 def blind_index(value: str, *, purpose: str, shop_id: int, length: int = 64) -> str:
     """HMAC-SHA256 of a normalised value, keyed and separated by purpose and shop.
 
     Including the shop means the same phone in two shops cannot be linked from the database.
+    Always the primary (first) key: this is the value to store.
     """
-    key = base64.urlsafe_b64decode(settings.DANGOL_BLIND_INDEX_KEY)
-    message = f"{purpose}\x1f{shop_id}\x1f{value}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:length]
+    key = _blind_keys(tuple(settings.DANGOL_BLIND_INDEX_KEYS))[0]
+    return _hmac(key, value, purpose=purpose, shop_id=shop_id, length=length)
+
+
+def blind_indexes(value: str, *, purpose: str, shop_id: int, length: int = 64) -> list[str]:
+    """The value's index under every configured key, primary first: the values to look for.
+
+    While the indexes are being recomputed under a new key, a row may still hold the old
+    key's index; querying all of them means nobody becomes unfindable during a rotation.
+    """
+    keys = _blind_keys(tuple(settings.DANGOL_BLIND_INDEX_KEYS))
+    return [_hmac(k, value, purpose=purpose, shop_id=shop_id, length=length) for k in keys]
+
+
+def field_key_ids() -> list[str]:
+    """Ids of the configured field keys, primary (the one that encrypts) first."""
+    return [_key_id(base64.urlsafe_b64decode(k)) for k in settings.DANGOL_FIELD_KEYS]
+
+
+def ciphertext_key_id(token: str) -> str | None:
+    """The id of the key that sealed a stored value (None for empty or foreign values)."""
+    parts = token.split(":", 2) if token else []
+    return parts[1] if len(parts) == 3 and parts[0] == PREFIX else None

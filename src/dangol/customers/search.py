@@ -8,7 +8,7 @@ shop, so they reveal nothing without the key.
 
 from __future__ import annotations
 
-from dangol.core.crypto import blind_index
+from dangol.core.crypto import blind_index, blind_indexes
 from dangol.core.phone import phone_last4
 
 TOKEN_LENGTH = 10
@@ -37,15 +37,30 @@ def search_tokens_for(*, shop_id: int, name: str, phone_e164: str) -> str:
     return " " + " ".join(tokens) + " " if tokens else ""
 
 
-def query_tokens(*, shop_id: int, query: str) -> list[str]:
-    """Tokens that must all appear for a customer to match the query."""
+def _query_grams(query: str) -> list[str]:
     norm = _norm(query)
     if not norm:
         return []
     if norm.isdigit() and len(norm) == 4:
-        return [_token(f"p:{norm}", shop_id=shop_id)]
+        return [f"p:{norm}"]
     if len(norm) == 1:
-        grams = {f"n:{norm}"}
-    else:
-        grams = {f"n:{norm[i : i + 2]}" for i in range(len(norm) - 1)}
-    return [_token(g, shop_id=shop_id) for g in sorted(grams)]
+        return [f"n:{norm}"]
+    return sorted({f"n:{norm[i : i + 2]}" for i in range(len(norm) - 1)})
+
+
+def query_tokens(*, shop_id: int, query: str) -> list[str]:
+    """Tokens that must all appear for a customer to match the query."""
+    return [_token(g, shop_id=shop_id) for g in _query_grams(query)]
+
+
+def query_token_sets(*, shop_id: int, query: str) -> list[list[str]]:
+    """The query's tokens under each blind-index key, primary first.
+
+    A customer's tokens are all under one key, so a match is all tokens of one set; while a
+    key is being rotated, customers not yet re-indexed match the old key's set.
+    """
+    per_gram = [
+        blind_indexes(g, purpose="search", shop_id=shop_id, length=TOKEN_LENGTH)
+        for g in _query_grams(query)
+    ]
+    return [list(tokens) for tokens in zip(*per_gram, strict=True)]

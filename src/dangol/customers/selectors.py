@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404
 
 from dangol.core.phone import normalize_phone
 from dangol.customers.models import ConsentEvent, ConsentKind, Customer
-from dangol.customers.search import query_tokens
-from dangol.customers.services import phone_blind_index
+from dangol.customers.search import query_token_sets
+from dangol.customers.services import phone_blind_indexes
 from dangol.shops.models import Shop
 
 
@@ -29,10 +29,16 @@ def customer_search(*, shop: Shop, query: str = "") -> QuerySet[Customer]:
             phone = normalize_phone(query)
         except ValueError:
             return qs.none()
-        return qs.filter(phone_bidx=phone_blind_index(shop_id=shop.pk, phone_e164=phone))
-    condition = Q()
-    for token in query_tokens(shop_id=shop.pk, query=query):
-        condition &= Q(search_tokens__contains=f" {token} ")
+        return qs.filter(phone_bidx__in=phone_blind_indexes(shop_id=shop.pk, phone_e164=phone))
+    token_sets = query_token_sets(shop_id=shop.pk, query=query)
+    if not token_sets:
+        return qs
+    condition = Q(pk__in=[])
+    for tokens in token_sets:
+        every = Q()
+        for token in tokens:
+            every &= Q(search_tokens__contains=f" {token} ")
+        condition |= every
     return qs.filter(condition)
 
 
@@ -57,8 +63,8 @@ def customer_get(*, shop: Shop, customer_id: int) -> Customer:
 
 
 def customer_find_by_phone(*, shop: Shop, phone: str) -> Customer | None:
-    bidx = phone_blind_index(shop_id=shop.pk, phone_e164=normalize_phone(phone))
-    return customer_queryset(shop=shop).filter(phone_bidx=bidx).first()
+    indexes = phone_blind_indexes(shop_id=shop.pk, phone_e164=normalize_phone(phone))
+    return customer_queryset(shop=shop).filter(phone_bidx__in=indexes).first()
 
 
 @dataclass(frozen=True)

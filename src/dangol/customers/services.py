@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from dangol.core.crypto import blind_index
+from dangol.core.crypto import blind_index, blind_indexes
 from dangol.core.phone import normalize_phone
 from dangol.customers.models import (
     BirthdayCalendar,
@@ -32,6 +32,11 @@ class CustomerError(ValueError):
 
 def phone_blind_index(*, shop_id: int, phone_e164: str) -> str:
     return blind_index(phone_e164, purpose="phone", shop_id=shop_id)
+
+
+def phone_blind_indexes(*, shop_id: int, phone_e164: str) -> list[str]:
+    """Every index the phone may be stored under while a blind-index key is being rotated."""
+    return blind_indexes(phone_e164, purpose="phone", shop_id=shop_id)
 
 
 def email_blind_index(*, shop_id: int, email: str) -> str:
@@ -113,7 +118,9 @@ def customer_create(
 ) -> Customer:
     customer = _build_customer(shop=shop, data=data, created_via=created_via)
     taken = CustomerIdentity.unscoped.filter(
-        shop=shop, kind=IdentityKind.PHONE, value_bidx=customer.phone_bidx
+        shop=shop,
+        kind=IdentityKind.PHONE,
+        value_bidx__in=phone_blind_indexes(shop_id=shop.pk, phone_e164=customer.phone),
     ).exists()
     if taken:
         raise CustomerError(

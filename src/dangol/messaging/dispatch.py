@@ -37,7 +37,7 @@ from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppre
 from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
 from dangol.messaging.receipts import unsubscribe_url
 from dangol.messaging.recipients import recent_ad_counts, recipient, shop_identity
-from dangol.messaging.services import address_bidx, message_event, message_events_bulk
+from dangol.messaging.services import address_bidxes, message_event, message_events_bulk
 from dangol.shops.models import Shop
 
 LEASE = dt.timedelta(minutes=5)
@@ -299,13 +299,15 @@ def _suppressed(messages: list[OutboxMessage]) -> set[int]:
         by_shop[m.shop_id].append(m)
     hit: set[int] = set()
     for shop_id, group in by_shop.items():
-        keys = {m.pk: address_bidx(shop_id=shop_id, address=m.to_address) for m in group}
+        keys = {m.pk: address_bidxes(shop_id=shop_id, address=m.to_address) for m in group}
         found = set(
-            Suppression.unscoped.filter(shop_id=shop_id, address_bidx__in=keys.values())
+            Suppression.unscoped.filter(
+                shop_id=shop_id, address_bidx__in={k for ks in keys.values() for k in ks}
+            )
             .filter(Q(channel__in={m.channel for m in group}))
             .values_list("address_bidx", "channel")
         )
-        hit |= {m.pk for m in group if (keys[m.pk], m.channel) in found}
+        hit |= {m.pk for m in group if any((k, m.channel) in found for k in keys[m.pk])}
     return hit
 
 

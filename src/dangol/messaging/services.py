@@ -11,7 +11,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from dangol.core.crypto import blind_index
+from dangol.core.crypto import blind_index, blind_indexes
 from dangol.core.fields import EncryptedTextField
 from dangol.customers.models import Customer
 from dangol.messaging.models import (
@@ -64,6 +64,11 @@ def address_for(customer: Customer, channel: str) -> str:
 
 def address_bidx(*, shop_id: int, address: str) -> str:
     return blind_index(address.strip().casefold(), purpose="suppression", shop_id=shop_id)
+
+
+def address_bidxes(*, shop_id: int, address: str) -> list[str]:
+    """Every hash an opt-out of this address may be stored under during a key rotation."""
+    return blind_indexes(address.strip().casefold(), purpose="suppression", shop_id=shop_id)
 
 
 @dataclass(frozen=True)
