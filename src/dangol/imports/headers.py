@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from dangol.imports.report import Problem, shown
@@ -236,7 +237,7 @@ class Mapping:
     columns: list[ColumnMatch]
     problems: list[Problem] = field(default_factory=list)
 
-    @property
+    @cached_property
     def fields(self) -> dict[str, int]:
         return {c.field: c.index for c in self.columns if c.field}
 

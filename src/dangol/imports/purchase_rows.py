@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from dangol.customers.models import CreatedVia, CustomerIdentity, IdentityKind
 from dangol.customers.services import CustomerInput, customer_bulk_create, phone_blind_index
+from dangol.imports.bulk import lines_insert, moment, purchases_insert
 from dangol.imports.context import CHUNK, Context, store_for
 from dangol.imports.decoding import RawRow
 from dangol.imports.report import Problem, shown
@@ -26,7 +27,7 @@ from dangol.imports.values import (
     parse_quantity,
     parse_status,
 )
-from dangol.sales.models import Product, Purchase, PurchaseLine, PurchaseSource, PurchaseStatus
+from dangol.sales.models import Product, Purchase, PurchaseSource, PurchaseStatus
 
 SOURCE = PurchaseSource.IMPORT
 
@@ -342,35 +343,51 @@ class PurchaseWriter:
         fresh = [o for o in orders if o.external_id not in existing]
         self.ctx.counts["purchases_existing"] += len(orders) - len(fresh)
         self._customer_ids(fresh)
-        purchases = [
-            Purchase(
-                shop=shop,
-                store_id=o.store_id,
-                customer_id=self.customers.get(o.phone) if o.phone else None,
-                source=SOURCE,
-                external_id=o.external_id,
-                occurred_at=o.occurred_at,
-                total=o.total,
-                discount=o.discount,
-                status=o.status,
+        now = moment(self.ctx.now)
+        rows = []
+        for o in fresh:
+            customer_id = self.customers.get(o.phone) if o.phone else None
+            if customer_id:
+                self.touched.add(customer_id)
+            rows.append(
+                (
+                    shop.pk,
+                    o.store_id,
+                    customer_id,
+                    SOURCE.value,
+                    o.external_id,
+                    moment(o.occurred_at),
+                    o.total,
+                    o.discount,
+                    o.status,
+                    now,
+                )
             )
-            for o in fresh
-        ]
-        Purchase.unscoped.bulk_create(purchases, batch_size=CHUNK)
+        purchases_insert(rows=rows)
+        with_lines = [o for o in fresh if o.lines]
+        ids = (
+            dict(
+                Purchase.objects.for_shop(shop)
+                .filter(source=SOURCE, external_id__in=[o.external_id for o in with_lines])
+                .values_list("external_id", "pk")
+            )
+            if with_lines
+            else {}
+        )
         lines = [
-            PurchaseLine(
-                shop=shop,
-                purchase=p,
-                product_id=line.product_id,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.quantity * line.unit_price,
+            (
+                shop.pk,
+                ids[o.external_id],
+                line.product_id,
+                line.name,
+                line.quantity,
+                line.unit_price,
+                line.quantity * line.unit_price,
             )
-            for p, o in zip(purchases, fresh, strict=True)
+            for o in with_lines
             for line in o.lines
         ]
-        PurchaseLine.unscoped.bulk_create(lines, batch_size=CHUNK)
-        self.touched.update(p.customer_id for p in purchases if p.customer_id)
+        lines_insert(rows=lines)
+        purchases = rows
         self.ctx.counts["purchases_created"] += len(purchases)
         self.ctx.counts["lines_created"] += len(lines)
