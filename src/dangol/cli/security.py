@@ -21,6 +21,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_keys_rotate)
     p = actions.add_parser("generate", help="새 키 출력 / print a new random key")
     p.set_defaults(handler=cmd_keys_generate, needs_django=False)
+    p = sub.add_parser("check", help="설정 점검 / check the configuration")
+    p.add_argument("--deploy", action="store_true", help="production checks (Django's and ours)")
+    p.set_defaults(handler=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Exit code 1 when any check reports an error; warnings are printed but pass."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=args.deploy)
+    except SystemCheckError as exc:
+        import sys
+
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
 
 
 _LABELS = {
