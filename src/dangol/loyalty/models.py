@@ -121,3 +121,192 @@ class PointsAllocation(ShopScopedModel):
             models.UniqueConstraint(fields=["shop", "debit", "lot"], name="points_alloc_once"),
             models.CheckConstraint(condition=models.Q(points__gt=0), name="points_alloc_gt_0"),
         ]
+
+
+class CouponKind(models.TextChoices):
+    PERCENT = "percent", _("Percent off")
+    AMOUNT = "amount", _("Amount off")
+    FREE_ITEM = "free_item", _("Free item")
+    SIZE_UP = "size_up", _("Size up")
+    FREE_SHIPPING = "free_shipping", _("Free shipping")
+
+
+# Relative validity an owner can pick: the same day, or so many days after the issue day.
+RELATIVE_DAYS = (0, 3, 7, 30, 90, 365)
+
+
+class CouponTemplate(ShopScopedModel):
+    """What a coupon gives and when it is valid; coupons are issued from it."""
+
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=20, choices=CouponKind.choices)
+    # Percent (1-100) for percent coupons, KRW for the others (the item's price is used for a
+    # free item when this is 0).
+    value = models.PositiveIntegerField(_("value"), default=0)
+    max_discount = models.PositiveIntegerField(_("maximum discount (KRW)"), default=0)
+    product = models.ForeignKey(
+        "sales.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    min_spend = models.PositiveIntegerField(_("minimum spend (KRW)"), default=0)
+    # Scope: when either is set, the basket must hold a listed product or category.
+    scope_product_ids = models.JSONField(default=list, blank=True)
+    scope_categories = models.JSONField(default=list, blank=True)
+    # Relative validity (days after the issue day; 0 = the same day) or an absolute window.
+    valid_days = models.PositiveSmallIntegerField(_("valid for (days)"), null=True, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    per_customer_limit = models.PositiveSmallIntegerField(_("limit per customer"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coupon template")
+        verbose_name_plural = _("coupon templates")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "name"], name="coupon_template_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CouponStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    REDEEMED = "redeemed", _("Redeemed")
+    VOID = "void", _("Void")
+
+
+class CouponSource(models.TextChoices):
+    MANUAL = "manual", _("Staff")
+    STAMP = "stamp", _("Stamp card")
+    TIER = "tier", _("Tier perk")
+    REFERRAL = "referral", _("Referral")
+    AUTOMATION = "automation", _("Automation")
+    DEMO = "demo", _("Demo data")
+
+
+class Coupon(ShopScopedModel):
+    """One issued coupon. Its status moves once, by a conditional update, never back."""
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coupons",
+    )
+    code = models.CharField(_("code"), max_length=16)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CouponStatus.choices, default=CouponStatus.ISSUED
+    )
+    source = models.CharField(_("source"), max_length=12, choices=CouponSource.choices)
+    # What issued it (a stamp card completion, an automation step): one coupon per reference.
+    source_ref = models.CharField(max_length=80, blank=True)
+    issued_at = models.DateTimeField(_("issued"))
+    valid_from = models.DateTimeField(_("valid from"))
+    expires_at = models.DateTimeField(_("expires"))
+    redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
+    redeemed_store = models.ForeignKey(
+        "shops.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    redeemed_purchase = models.ForeignKey(
+        "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    redeemed_amount = models.PositiveIntegerField(_("basket (KRW)"), null=True, blank=True)
+    # For ROI: what the customer saw (face value) and what the shop paid (product cost), KRW.
+    face_value = models.PositiveIntegerField(_("face value (KRW)"), default=0)
+    product_cost = models.PositiveIntegerField(_("product cost (KRW)"), default=0)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "code"], name="coupon_unique_code"),
+            models.UniqueConstraint(
+                fields=["shop", "source", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="coupon_once_per_source_ref",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "customer", "status"]),
+            models.Index(fields=["shop", "template", "status"]),
+            models.Index(fields=["code"]),
+        ]
+
+
+class StampMode(models.TextChoices):
+    VISIT = "visit", _("One per visit")
+    ITEM = "item", _("One per item")
+
+
+class StampCard(ShopScopedModel):
+    """A stamp card programme: N stamps give the reward coupon."""
+
+    name = models.CharField(_("name"), max_length=80)
+    stamps_required = models.PositiveSmallIntegerField(_("stamps for a reward"))
+    mode = models.CharField(_("stamp per"), max_length=5, choices=StampMode.choices)
+    # Per item: which items count (none listed: every item). Per visit: the minimum amount.
+    product_ids = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    min_amount = models.PositiveIntegerField(_("minimum amount (KRW)"), default=0)
+    reward = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stamp card")
+        verbose_name_plural = _("stamp cards")
+        constraints = [models.UniqueConstraint(fields=["shop", "name"], name="stamp_card_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StampKind(models.TextChoices):
+    EARN = "earn", _("Stamped")
+    MANUAL = "manual", _("Stamped by staff")
+    REVERSE = "reverse", _("Refund reversal")
+    COMPLETE = "complete", _("Card completed")
+
+
+class StampEntry(ShopScopedModel):
+    """Append-only: the stamps on a card are the sum of its entries."""
+
+    card = models.ForeignKey(StampCard, on_delete=models.CASCADE, related_name="entries")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="stamp_entries"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=StampKind.choices)
+    stamps = models.IntegerField(_("stamps"))
+    occurred_at = models.DateTimeField(_("time"))
+    purchase = models.ForeignKey(
+        "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Idempotency key of a tap on the tablet or the staff screen: a double tap stamps once.
+    key = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stamp entry")
+        verbose_name_plural = _("stamp entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "card", "purchase", "kind"],
+                condition=models.Q(kind__in=["earn", "reverse"]),
+                name="stamp_once_per_purchase",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "card", "key"], condition=~models.Q(key=""), name="stamp_tap_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "customer", "card"])]

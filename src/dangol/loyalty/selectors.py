@@ -6,12 +6,20 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, IntegerField, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dangol.customers.models import Customer
-from dangol.loyalty.models import PointsEntry, PointsPolicy
+from dangol.loyalty.models import (
+    Coupon,
+    CouponStatus,
+    CouponTemplate,
+    PointsEntry,
+    PointsPolicy,
+    StampCard,
+    StampEntry,
+)
 from dangol.shops.models import Shop
 
 SOON_DAYS = 30
@@ -112,3 +120,85 @@ def points_policy_at(*, shop: Shop, at: dt.datetime | None = None) -> PointsPoli
 
 def points_policy_list(*, shop: Shop) -> list[PointsPolicy]:
     return list(PointsPolicy.objects.for_shop(shop).order_by("-version"))
+
+
+# --- stamps and coupons ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardProgress:
+    card: StampCard
+    stamps: int
+
+
+def stamp_progress(*, shop: Shop, customer: Customer) -> list[CardProgress]:
+    """The customer's stamps on each active card (two queries)."""
+    counts = dict(
+        StampEntry.objects.for_shop(shop)
+        .filter(customer_id=customer.pk)
+        .values("card_id")
+        .annotate(n=Sum("stamps"))
+        .values_list("card_id", "n")
+        .order_by()
+    )
+    cards = StampCard.objects.for_shop(shop).filter(active=True).order_by("pk")
+    return [CardProgress(card, counts.get(card.pk, 0)) for card in cards]
+
+
+def stamp_card_list(*, shop: Shop) -> list[StampCard]:
+    return list(StampCard.objects.for_shop(shop).select_related("reward").order_by("pk"))
+
+
+def coupon_template_list(*, shop: Shop) -> list[CouponTemplate]:
+    return list(CouponTemplate.objects.for_shop(shop).select_related("product").order_by("pk"))
+
+
+def coupon_usable(
+    *, shop: Shop, customer: Customer, now: dt.datetime | None = None
+) -> list[Coupon]:
+    now = now or timezone.now()
+    return list(
+        Coupon.objects.for_shop(shop)
+        .filter(
+            customer_id=customer.pk,
+            status=CouponStatus.ISSUED,
+            valid_from__lte=now,
+            expires_at__gt=now,
+        )
+        .select_related("template")
+        .order_by("expires_at", "pk")
+    )
+
+
+def coupon_recent_redemptions(*, shop: Shop, limit: int = 20) -> list[Coupon]:
+    return list(
+        Coupon.objects.for_shop(shop)
+        .filter(status=CouponStatus.REDEEMED)
+        .select_related("template", "redeemed_store")
+        .order_by("-redeemed_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class CouponStats:
+    template: CouponTemplate
+    issued: int
+    redeemed: int
+    face_value: int  # KRW given away (as the customer sees it)
+    product_cost: int  # KRW the shop paid for free items, shipping
+
+
+def coupon_stats(*, shop: Shop) -> list[CouponStats]:
+    """Issued and redeemed coupons per template with their cost, for ROI (one query)."""
+    redeemed = Q(coupons__status=CouponStatus.REDEEMED)
+    rows = (
+        CouponTemplate.objects.for_shop(shop)
+        .annotate(
+            n_issued=Count("coupons"),
+            n_redeemed=Count("coupons", filter=redeemed),
+            face=_zero_sum("coupons__face_value"),
+            cost=_zero_sum("coupons__product_cost"),
+        )
+        .order_by("pk")
+    )
+    return [CouponStats(t, t.n_issued, t.n_redeemed, t.face, t.cost) for t in rows]

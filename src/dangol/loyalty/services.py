@@ -3,6 +3,14 @@ coupons, tiers, referrals); this module is the one place other apps import them 
 
 from __future__ import annotations
 
+from dangol.loyalty.coupons import (
+    CouponTemplateInput,
+    coupon_check,
+    coupon_issue,
+    coupon_redeem,
+    coupon_template_create,
+    coupon_void,
+)
 from dangol.loyalty.points import (
     PolicyInput,
     points_adjust,
@@ -13,9 +21,23 @@ from dangol.loyalty.points import (
     points_redeem,
     points_reverse_for_purchase,
 )
+from dangol.loyalty.stamps import (
+    StampCardInput,
+    stamp_add,
+    stamp_card_create,
+    stamps_award_for_purchases,
+    stamps_reverse_for_purchase,
+)
 
 __all__ = [
+    "CouponTemplateInput",
     "PolicyInput",
+    "StampCardInput",
+    "coupon_check",
+    "coupon_issue",
+    "coupon_redeem",
+    "coupon_template_create",
+    "coupon_void",
     "points_adjust",
     "points_bonus",
     "points_earn_for_purchases",
@@ -23,4 +45,8 @@ __all__ = [
     "points_policy_create",
     "points_redeem",
     "points_reverse_for_purchase",
+    "stamp_add",
+    "stamp_card_create",
+    "stamps_award_for_purchases",
+    "stamps_reverse_for_purchase",
 ]
