@@ -310,3 +310,75 @@ class StampEntry(ShopScopedModel):
             ),
         ]
         indexes = [models.Index(fields=["shop", "customer", "card"])]
+
+
+class TierMeasure(models.TextChoices):
+    SPEND = "spend", _("Spend")
+    VISITS = "visits", _("Visits")
+
+
+class TierProgram(ShopScopedModel):
+    """How a shop's tiers are earned: spend or visits over a rolling window, with a grace
+    period before a downgrade."""
+
+    measure = models.CharField(_("measured by"), max_length=10, choices=TierMeasure.choices)
+    window_days = models.PositiveSmallIntegerField(_("window (days)"), default=365)
+    grace_days = models.PositiveSmallIntegerField(_("grace period (days)"), default=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tier programme")
+        verbose_name_plural = _("tier programmes")
+        constraints = [models.UniqueConstraint(fields=["shop"], name="tier_program_per_shop")]
+
+
+class Tier(ShopScopedModel):
+    name = models.CharField(_("name"), max_length=40)
+    level = models.PositiveSmallIntegerField(_("level"))
+    # KRW of spend or number of visits in the window.
+    threshold = models.PositiveBigIntegerField(_("threshold"))
+    earn_multiplier_pct = models.PositiveSmallIntegerField(_("points multiplier (%)"), default=100)
+    perk = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "level"], name="tier_level_per_shop"),
+            models.UniqueConstraint(fields=["shop", "name"], name="tier_name_per_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTier(ShopScopedModel):
+    """A customer's current tier (no row: no tier). History is in ``TierChange``."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(_("since"))
+    # When the customer first fell below the tier's threshold; downgraded after the grace.
+    below_since = models.DateTimeField(_("below threshold since"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "customer"], name="customer_tier_once")
+        ]
+
+
+class TierChange(ShopScopedModel):
+    """Append-only history of upgrades and downgrades (level 0: no tier)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    from_level = models.PositiveSmallIntegerField()
+    to_level = models.PositiveSmallIntegerField()
+    measured = models.BigIntegerField(_("measured value"))
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "customer", "at"])]

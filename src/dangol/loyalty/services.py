@@ -28,6 +28,7 @@ from dangol.loyalty.stamps import (
     stamps_award_for_purchases,
     stamps_reverse_for_purchase,
 )
+from dangol.loyalty.tiers import tier_create, tier_program_set, tiers_evaluate
 
 __all__ = [
     "CouponTemplateInput",
@@ -49,4 +50,7 @@ __all__ = [
     "stamp_card_create",
     "stamps_award_for_purchases",
     "stamps_reverse_for_purchase",
+    "tier_create",
+    "tier_program_set",
+    "tiers_evaluate",
 ]
