@@ -64,7 +64,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dangol.shops.middleware.ShopScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dangol.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dangol.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "dangol.urls"
@@ -162,12 +164,23 @@ CACHES = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# An absolute cap; inactivity logs out much sooner (IdleTimeoutMiddleware, ADR 0003).
 SESSION_COOKIE_AGE = 60 * 60 * 12
-SESSION_COOKIE_SECURE = env_bool("DANGOL_SECURE_COOKIES", False)
+DANGOL_IDLE_MINUTES = int(env("DANGOL_IDLE_MINUTES", "30") or "30")
+# DANGOL_HTTPS: served behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+DANGOL_HTTPS = env_bool("DANGOL_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("DANGOL_SECURE_COOKIES", DANGOL_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# htmx sends the token from the page (hx-headers), so scripts never need the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if DANGOL_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DANGOL_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("DANGOL_HSTS_SECONDS", str(60 * 60 * 24 * 365)) or "0")
 
 REDIS_URL = env("DANGOL_REDIS_URL")
 if REDIS_URL:
