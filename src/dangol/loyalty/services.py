@@ -11,6 +11,7 @@ from dangol.loyalty.coupons import (
     coupon_template_create,
     coupon_void,
 )
+from dangol.loyalty.demo import loyalty_demo_setup
 from dangol.loyalty.points import (
     PolicyInput,
     points_adjust,
@@ -39,6 +40,7 @@ __all__ = [
     "coupon_redeem",
     "coupon_template_create",
     "coupon_void",
+    "loyalty_demo_setup",
     "points_adjust",
     "points_bonus",
     "points_earn_for_purchases",
