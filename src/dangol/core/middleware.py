@@ -77,3 +77,39 @@ class IdleTimeoutMiddleware:
             response["HX-Redirect"] = target
             return response
         return HttpResponseRedirect(target)
+
+
+NEEDS_OTP = "dangol_needs_otp"
+# Reachable between the password and the code: the code page itself, leaving, the language.
+_OTP_OPEN = ("web:two_factor_verify", "web:logout", "set_language")
+
+
+class SecondFactorMiddleware:
+    """After the password, an enrolled user reaches nothing but the code page until verified.
+
+    Guarding every request here, rather than in the login view, also covers a session whose
+    password step happened before the user enrolled on another device.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        from dangol.core.twofactor import two_factor_enabled
+
+        if NEEDS_OTP not in request.session:
+            request.session[NEEDS_OTP] = two_factor_enabled(user=user)
+        if not request.session[NEEDS_OTP]:
+            return self.get_response(request)
+        open_paths = {resolve_url(name) for name in _OTP_OPEN}
+        if request.path in open_paths or request.path.startswith(settings.STATIC_URL):
+            return self.get_response(request)
+        target = f"{resolve_url('web:two_factor_verify')}?{urlencode({'next': request.path})}"
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return HttpResponseRedirect(target)

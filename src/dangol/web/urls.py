@@ -3,10 +3,12 @@ from django.urls import path
 
 from dangol.web import (
     audit_views,
+    checkin_urls,
     import_urls,
     loyalty_urls,
     outbox_views,
     public_views,
+    security_views,
     template_views,
     views,
 )
@@ -47,7 +49,10 @@ urlpatterns = [
         name="webhook_token",
     ),
     path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
+    path("settings/two-factor/", security_views.two_factor_settings, name="two_factor"),
+    path("login/verify/", security_views.two_factor_verify, name="two_factor_verify"),
     *import_urls.urlpatterns,
     *loyalty_urls.urlpatterns,
+    *checkin_urls.urlpatterns,
     path("<slug:name>/", views.section, name="section"),
 ]
