@@ -17,13 +17,8 @@ from dangol.loyalty.coupons import (
 )
 from dangol.loyalty.errors import LoyaltyError
 from dangol.loyalty.models import Coupon, CouponSource, CouponStatus, PointsPolicy
-from dangol.loyalty.points import (
-    PolicyInput,
-    points_earn_for_purchases,
-    points_expire,
-    points_policy_create,
-    points_redeem,
-)
+from dangol.loyalty.points import points_earn_for_purchases, points_expire, points_redeem
+from dangol.loyalty.policies import PolicyInput, points_policy_create
 from dangol.loyalty.selectors import points_balances
 from dangol.loyalty.stamps import StampCardInput, stamp_card_create, stamps_award_for_purchases
 from dangol.loyalty.tiers import tier_create, tier_program_set, tiers_evaluate

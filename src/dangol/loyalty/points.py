@@ -1,8 +1,8 @@
-"""Points (writes): versioned earn policies and the append-only ledger.
+"""Points (writes): the append-only ledger — earn, redeem, adjust, bonus, refund, expire.
 
 Every credit is a lot with its own expiry, fixed when it is earned under the policy version of
-that moment. Every debit (redeem, expire, negative adjustment, refund reversal) records which
-lots it took from (allocations), first to expire first. So:
+that moment (``policies.py``). Every debit (redeem, expire, negative adjustment, refund reversal)
+records which lots it took from (allocations), first to expire first (``ledger.py``). So:
 
 - the balance is the sum of the open lots; nothing stores it;
 - expiry only ever takes what is still open in an expired lot: spent points never expire;
@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,349 +28,41 @@ from dangol.audit.models import AuditAction
 from dangol.audit.services import audit_record
 from dangol.customers.models import Customer
 from dangol.loyalty.errors import PointsError
-from dangol.loyalty.models import EntryKind, PointsAllocation, PointsEntry, PointsPolicy
-from dangol.loyalty.selectors import (
-    points_lots,
-    points_open_lots,
-    points_policy_at,
-    points_unsettled_debits,
+from dangol.loyalty.ledger import (
+    check_points,
+    credit_lot,
+    lock_customer,
+    settle_debts,
+    take_from_lots,
 )
+from dangol.loyalty.models import EntryKind, PointsAllocation, PointsEntry, PointsPolicy
+from dangol.loyalty.policies import (
+    LineFacts,
+    PolicyInput,
+    int_in,
+    points_expiry_for,
+    points_for_purchase,
+    points_policy_create,
+)
+from dangol.loyalty.selectors import points_lots, points_open_lots
 from dangol.sales.models import Purchase, PurchaseLine, PurchaseStatus
 from dangol.shops.models import Membership, Role, Shop
 
-# No single entry may move more than this; a typo of a few zeros is refused outright.
-MAX_POINTS = 10_000_000
+# Policies moved to policies.py; importing them from here keeps working.
+__all__ = [
+    "PolicyInput",
+    "points_adjust",
+    "points_bonus",
+    "points_earn_for_purchases",
+    "points_expire",
+    "points_policy_create",
+    "points_redeem",
+    "points_reverse_for_purchase",
+]
+
 # Adjustments above this (or any negative one) need the owner.
 ABSURD_ADJUSTMENT = 100_000
-MAX_RATE_BP = 5_000  # 50 % of the amount
-MAX_MULTIPLIER_PCT = 1_000  # x10
-MAX_VALIDITY_MONTHS = 120
 EXPIRY_CHUNK = 500
-
-
-# --- policies -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyInput:
-    earn_rate_bp: int = 0
-    points_per_visit: int = 0
-    min_amount: int = 0
-    item_rules: Sequence[dict[str, Any]] = field(default_factory=tuple)
-    promotions: Sequence[dict[str, Any]] = field(default_factory=tuple)
-    validity_months: int = 12
-
-
-def _bad_policy(ko: str, en: str) -> PointsError:
-    return PointsError("invalid_policy", ko, en)
-
-
-def _int_in(value: Any, lo: int, hi: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
-
-
-def _clean_item_rules(*, shop: Shop, rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    from dangol.sales.models import Product
-
-    out: list[dict[str, Any]] = []
-    for rule in rules:
-        points = rule.get("points")
-        if not _int_in(points, 1, 100_000):
-            raise _bad_policy("품목 적립은 1~100,000점", "Item points must be 1 to 100,000.")
-        if rule.get("product_id") is not None:
-            pid = rule["product_id"]
-            if not Product.objects.for_shop(shop).filter(pk=pid).exists():
-                raise _bad_policy("이 매장의 상품이 아닙니다", "Product is not this shop's.")
-            out.append({"product_id": int(pid), "points": points})
-        elif isinstance(rule.get("category"), str) and rule["category"].strip():
-            out.append({"category": rule["category"].strip(), "points": points})
-        else:
-            raise _bad_policy(
-                "상품이나 분류를 고르세요", "An item rule needs a product or category."
-            )
-    return out
-
-
-def _parse_day(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError as exc:
-        raise _bad_policy("날짜 형식이 잘못됐습니다", f"Bad date {value!r}.") from exc
-
-
-def _clean_promotions(promotions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for promo in promotions:
-        multiplier = promo.get("multiplier_pct")
-        if not _int_in(multiplier, 100, MAX_MULTIPLIER_PCT):
-            raise _bad_policy("배수는 100~1000%", "A multiplier must be 100 to 1000 %.")
-        weekdays = promo.get("weekdays", list(range(7)))
-        if not weekdays or not all(_int_in(d, 0, 6) for d in weekdays):
-            raise _bad_policy("요일이 잘못됐습니다", "Weekdays must be 0 (Mon) to 6 (Sun).")
-        start, end = promo.get("start_hour", 0), promo.get("end_hour", 24)
-        if not (_int_in(start, 0, 23) and _int_in(end, 1, 24) and start < end):
-            raise _bad_policy("시간대가 잘못됐습니다", "Hours must satisfy 0 ≤ start < end ≤ 24.")
-        starts_on, ends_on = _parse_day(promo.get("starts_on")), _parse_day(promo.get("ends_on"))
-        if starts_on and ends_on and starts_on > ends_on:
-            raise _bad_policy("기간이 거꾸로입니다", "The promotion ends before it starts.")
-        out.append(
-            {
-                "name": str(promo.get("name", ""))[:60],
-                "multiplier_pct": multiplier,
-                "weekdays": sorted(set(weekdays)),
-                "start_hour": start,
-                "end_hour": end,
-                "starts_on": starts_on,
-                "ends_on": ends_on,
-            }
-        )
-    return out
-
-
-@transaction.atomic
-def points_policy_create(
-    *,
-    shop: Shop,
-    data: PolicyInput,
-    user: Any = None,
-    effective_from: dt.datetime | None = None,
-    now: dt.datetime | None = None,
-) -> PointsPolicy:
-    """A new policy version. It applies to points earned from ``effective_from`` on (now by
-    default, never in the past): lots earned before keep their amounts and expiry."""
-    now = now or timezone.now()
-    effective_from = effective_from or now
-    if effective_from.tzinfo is None:
-        raise _bad_policy("시간대가 없는 시각", "Naive effective time.")
-    if effective_from < now:
-        raise PointsError(
-            "retroactive_policy",
-            "정책은 과거로 소급할 수 없습니다",
-            "A policy cannot start in the past.",
-        )
-    if not _int_in(data.earn_rate_bp, 0, MAX_RATE_BP):
-        raise _bad_policy("적립률은 0~50%", "Earn rate must be 0 to 5000 basis points.")
-    if not _int_in(data.points_per_visit, 0, 100_000):
-        raise _bad_policy("방문 적립은 0~100,000점", "Visit points must be 0 to 100,000.")
-    if not _int_in(data.min_amount, 0, 10**9):
-        raise _bad_policy("최소 금액이 잘못됐습니다", "Minimum amount must be 0 or more.")
-    if not _int_in(data.validity_months, 1, MAX_VALIDITY_MONTHS):
-        raise _bad_policy("유효기간은 1~120개월", "Validity must be 1 to 120 months.")
-    item_rules = _clean_item_rules(shop=shop, rules=data.item_rules)
-    promotions = _clean_promotions(data.promotions)
-    # Serialise version numbers per shop.
-    Shop.objects.select_for_update().filter(pk=shop.pk).values_list("pk").first()
-    latest = PointsPolicy.objects.for_shop(shop).order_by("-version").first()
-    if latest is not None and effective_from < latest.effective_from:
-        raise PointsError(
-            "retroactive_policy",
-            "이전 버전보다 앞선 날짜로 만들 수 없습니다",
-            "A policy cannot start before the previous version.",
-        )
-    return PointsPolicy.objects.for_shop(shop).create(
-        shop=shop,
-        version=(latest.version + 1) if latest else 1,
-        effective_from=effective_from,
-        earn_rate_bp=data.earn_rate_bp,
-        points_per_visit=data.points_per_visit,
-        min_amount=data.min_amount,
-        item_rules=item_rules,
-        promotions=promotions,
-        validity_months=data.validity_months,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        created_at=now,
-    )
-
-
-def points_expiry_for(*, policy: PointsPolicy | None, earned_at: dt.datetime) -> dt.datetime:
-    """Points earned on a (Seoul) day D are usable through D + validity; they expire at the
-    start of the next day."""
-    months = policy.validity_months if policy else 12
-    day = timezone.localtime(earned_at).date() + relativedelta(months=months) + dt.timedelta(1)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-@dataclass(frozen=True)
-class LineFacts:
-    product_id: int | None
-    category: str
-    quantity: int
-
-
-def _promotion_pct(policy: PointsPolicy, at: dt.datetime) -> int:
-    local = timezone.localtime(at)
-    best = 100
-    for promo in policy.promotions:
-        day = local.date().isoformat()
-        if promo.get("starts_on") and day < promo["starts_on"]:
-            continue
-        if promo.get("ends_on") and day > promo["ends_on"]:
-            continue
-        if local.weekday() not in promo["weekdays"]:
-            continue
-        if not promo["start_hour"] <= local.hour < promo["end_hour"]:
-            continue
-        best = max(best, promo["multiplier_pct"])
-    return best
-
-
-def points_for_purchase(
-    *,
-    policy: PointsPolicy,
-    total: int,
-    occurred_at: dt.datetime,
-    lines: Sequence[LineFacts],
-    tier_pct: int = 100,
-) -> int:
-    """What one paid purchase earns: percent of the amount + per visit + per item, times the
-    tier multiplier and the best matching promotion. Whole points, rounded down."""
-    if total < policy.min_amount or total <= 0:
-        return 0
-    base = total * policy.earn_rate_bp // 10_000 + policy.points_per_visit
-    for line in lines:
-        for rule in policy.item_rules:
-            if ("product_id" in rule and rule["product_id"] == line.product_id) or (
-                "category" in rule and rule["category"] == line.category
-            ):
-                base += rule["points"] * line.quantity
-                break
-    points = base * tier_pct * _promotion_pct(policy, occurred_at) // 10_000
-    return min(points, MAX_POINTS)
-
-
-# --- the ledger -----------------------------------------------------------------------------
-
-
-def _lock_customer(*, shop: Shop, customer: Customer) -> None:
-    """Serialise writes that take from this customer's lots; refuse another shop's customer."""
-    if customer is None or customer.shop_id != shop.pk:
-        raise PointsError(
-            "foreign_customer", "이 매장의 고객이 아닙니다", "Customer is not this shop's."
-        )
-    Customer.unscoped.select_for_update().filter(shop_id=shop.pk, pk=customer.pk).values_list(
-        "pk"
-    ).first()
-
-
-def _check_points(points: Any, *, allow_negative: bool = False) -> int:
-    ok = isinstance(points, int) and not isinstance(points, bool)
-    if ok and allow_negative:
-        ok = points != 0 and abs(points) <= MAX_POINTS
-    elif ok:
-        ok = 0 < points <= MAX_POINTS
-    if not ok:
-        raise PointsError(
-            "invalid_points",
-            "포인트는 1 이상 10,000,000 이하의 정수여야 합니다",
-            "Points must be a whole number from 1 to 10,000,000.",
-        )
-    return points
-
-
-def _insufficient(available: int, wanted: int) -> PointsError:
-    return PointsError(
-        "insufficient_points",
-        f"포인트가 부족합니다 (보유 {available:,}점, 요청 {wanted:,}점)",
-        f"Not enough points ({available:,} available, {wanted:,} asked).",
-    )
-
-
-def _take(
-    *,
-    shop: Shop,
-    customer_id: int,
-    kind: str,
-    amount: int,
-    lots: Sequence[PointsEntry],
-    occurred_at: dt.datetime,
-    allow_debt: bool = False,
-    **fields: Any,
-) -> PointsEntry:
-    """Write one debit of ``amount`` points, taking from ``lots`` in order."""
-    plan: list[tuple[PointsEntry, int]] = []
-    left = amount
-    for lot in lots:
-        if left == 0:
-            break
-        part = min(lot.open, left)
-        if part > 0:
-            plan.append((lot, part))
-            left -= part
-    if left and not allow_debt:
-        raise _insufficient(amount - left, amount)
-    debit = PointsEntry.objects.for_shop(shop).create(
-        shop=shop,
-        customer_id=customer_id,
-        kind=kind,
-        points=-amount,
-        occurred_at=occurred_at,
-        **fields,
-    )
-    PointsAllocation.objects.for_shop(shop).bulk_create(
-        [PointsAllocation(shop=shop, debit=debit, lot=lot, points=part) for lot, part in plan]
-    )
-    return debit
-
-
-def _settle_debts(*, shop: Shop, customer_ids: Iterable[int], now: dt.datetime) -> int:
-    """Let new credits pay what refunds of spent points left owing. Returns points settled."""
-    debits = list(points_unsettled_debits(shop=shop, customer_ids=list(customer_ids)))
-    if not debits:
-        return 0
-    by_customer: dict[int, list[PointsEntry]] = defaultdict(list)
-    for debit in debits:
-        by_customer[debit.customer_id].append(debit)
-    lots = (
-        points_lots(shop=shop, customer_ids=list(by_customer))
-        .filter(open__gt=0, expires_at__gt=now)
-        .order_by("expires_at", "pk")
-    )
-    open_lots: dict[int, list[list[Any]]] = defaultdict(list)
-    for lot in lots:
-        open_lots[lot.customer_id].append([lot, lot.open])
-    rows, settled = [], 0
-    for customer_id, owed in by_customer.items():
-        pool = open_lots.get(customer_id, [])
-        for debit in owed:
-            need = debit.owed
-            for slot in pool:
-                if need == 0:
-                    break
-                part = min(slot[1], need)
-                if part:
-                    rows.append(PointsAllocation(shop=shop, debit=debit, lot=slot[0], points=part))
-                    slot[1] -= part
-                    need -= part
-                    settled += part
-    PointsAllocation.objects.for_shop(shop).bulk_create(rows)
-    return settled
-
-
-def _credit(
-    *,
-    shop: Shop,
-    customer: Customer,
-    kind: str,
-    points: int,
-    occurred_at: dt.datetime,
-    now: dt.datetime,
-    **fields: Any,
-) -> PointsEntry:
-    policy = points_policy_at(shop=shop, at=occurred_at)
-    entry = PointsEntry.objects.for_shop(shop).create(
-        shop=shop,
-        customer_id=customer.pk,
-        kind=kind,
-        points=points,
-        occurred_at=occurred_at,
-        expires_at=points_expiry_for(policy=policy, earned_at=occurred_at),
-        policy=policy,
-        **fields,
-    )
-    _settle_debts(shop=shop, customer_ids=[customer.pk], now=now)
-    return entry
 
 
 def _purchases_of(*, shop: Shop, purchase_ids: Sequence[int]) -> list[Purchase]:
@@ -454,7 +144,7 @@ def points_earn_for_purchases(
         )
     # A concurrent call for the same purchase loses on the unique constraint, silently.
     PointsEntry.objects.for_shop(shop).bulk_create(rows, ignore_conflicts=True)
-    _settle_debts(shop=shop, customer_ids={r.customer_id for r in rows}, now=now)
+    settle_debts(shop=shop, customer_ids={r.customer_id for r in rows}, now=now)
     return len(rows)
 
 
@@ -471,16 +161,16 @@ def points_redeem(
 ) -> PointsEntry:
     """Spend points, oldest expiry first. Refused if the balance is short."""
     now = now or timezone.now()
-    _check_points(points)
+    check_points(points)
     if purchase is not None and (
         purchase.shop_id != shop.pk or purchase.customer_id != getattr(customer, "pk", None)
     ):
         raise PointsError(
             "foreign_purchase", "이 고객의 구매가 아닙니다", "Purchase is not this customer's."
         )
-    _lock_customer(shop=shop, customer=customer)
+    lock_customer(shop=shop, customer=customer)
     lots = points_open_lots(shop=shop, customer=customer, now=now)
-    return _take(
+    return take_from_lots(
         shop=shop,
         customer_id=customer.pk,
         kind=EntryKind.REDEEM,
@@ -514,7 +204,7 @@ def points_adjust(
     """A manual correction. Always needs a member and a reason; a negative or very large one
     needs the owner. Every adjustment is written to the audit log."""
     now = now or timezone.now()
-    _check_points(points, allow_negative=True)
+    check_points(points, allow_negative=True)
     reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise PointsError(
@@ -533,10 +223,10 @@ def points_adjust(
             "차감이나 큰 조정은 대표만 할 수 있습니다",
             "Only the owner can deduct points or adjust by a large amount.",
         )
-    _lock_customer(shop=shop, customer=customer)
+    lock_customer(shop=shop, customer=customer)
     common = {"reason": reason[:300], "created_by": user}
     if points > 0:
-        entry = _credit(
+        entry = credit_lot(
             shop=shop,
             customer=customer,
             kind=EntryKind.ADJUST,
@@ -546,7 +236,7 @@ def points_adjust(
             **common,
         )
     else:
-        entry = _take(
+        entry = take_from_lots(
             shop=shop,
             customer_id=customer.pk,
             kind=EntryKind.ADJUST,
@@ -578,9 +268,9 @@ def points_bonus(
 ) -> PointsEntry:
     """Points the shop's own rules give (a referral, a tier perk): a lot like an earned one."""
     now = now or timezone.now()
-    _check_points(points)
-    _lock_customer(shop=shop, customer=customer)
-    return _credit(
+    check_points(points)
+    lock_customer(shop=shop, customer=customer)
+    return credit_lot(
         shop=shop,
         customer=customer,
         kind=EntryKind.BONUS,
@@ -612,7 +302,7 @@ def points_reverse_for_purchase(
         )
     purchase = Purchase.unscoped.get(pk=purchase.pk)
     if purchase.status == PurchaseStatus.PARTIALLY_REFUNDED:
-        if not (_int_in(refunded_amount, 1, max(purchase.total, 1))):
+        if not (int_in(refunded_amount, 1, max(purchase.total, 1))):
             raise PointsError(
                 "invalid_amount",
                 "환불 금액은 1원 이상 구매 금액 이하여야 합니다",
@@ -630,7 +320,7 @@ def points_reverse_for_purchase(
     if lot is None:
         return None
     customer = Customer.unscoped.get(pk=lot.customer_id)
-    _lock_customer(shop=shop, customer=customer)
+    lock_customer(shop=shop, customer=customer)
     expired = sum(
         PointsAllocation.objects.for_shop(shop)
         .filter(lot=lot, debit__kind=EntryKind.EXPIRE)
@@ -649,7 +339,7 @@ def points_reverse_for_purchase(
         return None
     own = list(points_lots(shop=shop, customer_ids=[customer.pk]).filter(pk=lot.pk, open__gt=0))
     others = [x for x in points_open_lots(shop=shop, customer=customer, now=now) if x.pk != lot.pk]
-    return _take(
+    return take_from_lots(
         shop=shop,
         customer_id=customer.pk,
         kind=EntryKind.REFUND,

@@ -13,15 +13,14 @@ from dangol.loyalty.coupons import (
 )
 from dangol.loyalty.demo import loyalty_demo_setup
 from dangol.loyalty.points import (
-    PolicyInput,
     points_adjust,
     points_bonus,
     points_earn_for_purchases,
     points_expire,
-    points_policy_create,
     points_redeem,
     points_reverse_for_purchase,
 )
+from dangol.loyalty.policies import PolicyInput, points_policy_create
 from dangol.loyalty.stamps import (
     StampCardInput,
     stamp_add,
