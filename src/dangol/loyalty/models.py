@@ -382,3 +382,62 @@ class TierChange(ShopScopedModel):
 
     class Meta:
         indexes = [models.Index(fields=["shop", "customer", "at"])]
+
+
+class CheckinDevice(ShopScopedModel):
+    """A counter tablet bound to one store. The owner gets a one-time pairing link; pairing
+    sets a long-lived signed cookie on the tablet. Only hashes of both secrets are stored."""
+
+    store = models.ForeignKey("shops.Store", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=60)
+    # sha256 of the one-time pairing secret; emptied once used.
+    pair_hash = models.CharField(max_length=64, blank=True)
+    pair_expires_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the secret in the tablet's cookie; set when the tablet is paired.
+    token_hash = models.CharField(max_length=64, blank=True)
+    # Django password hash of the staff PIN that unlocks the purchase-amount field.
+    staff_pin_hash = models.CharField(max_length=128, blank=True)
+    paired_at = models.DateTimeField(_("paired"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("check-in tablet")
+        verbose_name_plural = _("check-in tablets")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "store", "name"], name="checkin_device_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Checkin(ShopScopedModel):
+    """One check-in at a tablet. The tap key makes a repeated tap (a double tap, a retry after
+    a network error) return this row instead of stamping again."""
+
+    device = models.ForeignKey(CheckinDevice, on_delete=models.PROTECT, related_name="checkins")
+    store = models.ForeignKey("shops.Store", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="checkins"
+    )
+    key = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField(_("time"))
+    joined = models.BooleanField(_("first visit"), default=False)
+    stamps = models.PositiveSmallIntegerField(_("stamps"), default=0)
+    points = models.PositiveIntegerField(_("points"), default=0)
+    amount = models.PositiveIntegerField(_("amount (KRW)"), default=0)
+    purchase = models.ForeignKey(
+        "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "device", "key"], name="checkin_tap_once")
+        ]
+        indexes = [models.Index(fields=["shop", "customer", "occurred_at"])]
