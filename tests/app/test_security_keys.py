@@ -209,13 +209,13 @@ def test_keys_cli_status_and_rotate(seeded, settings, capsys):
     settings.DANGOL_FIELD_KEYS = [new_key(), *settings.DANGOL_FIELD_KEYS]
     settings.DANGOL_BLIND_INDEX_KEYS = [new_key(), *settings.DANGOL_BLIND_INDEX_KEYS]
     new_id = field_key_ids()[0]
-    assert main(["keys", "status"]) == 0
+    assert main(["keys", "status"]) == 0, capsys.readouterr().err
     out = " ".join(capsys.readouterr().out.split())
     assert "old key" in out and "stale 60" in out
     assert main(["keys", "rotate", "--batch-size", "20"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "customers re-indexed: 60" in out
-    assert main(["keys", "status"]) == 0
+    assert main(["keys", "status"]) == 0, capsys.readouterr().err
     out = " ".join(capsys.readouterr().out.split())
     assert new_id in out and "/ old key" not in out and "stale 0" in out
     assert "keep the old key listed" in out  # one opt-out's address is unknown

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import django_otp
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from dangol.core import ratelimit
 from dangol.core.middleware import NEEDS_OTP
+from dangol.core.privacy import privacy_processors
 from dangol.core.twofactor import (
     recovery_codes_reset,
     totp_pending_get_or_create,
@@ -98,3 +101,19 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             _code_failed(request)
             error = _("That code is not right. Check the time on your phone.")
     return render(request, "web/security_verify.html", {"error": error, "next": target})
+
+
+@member_required
+def privacy_policy(request: HttpRequest) -> HttpResponse:
+    if request.membership.role != Role.OWNER:
+        raise PermissionDenied
+    return render(
+        request,
+        "web/security_privacy_policy.html",
+        {
+            "nav": "settings",
+            "processors": privacy_processors(),
+            "idle_minutes": settings.DANGOL_IDLE_MINUTES,
+            "today": timezone.localdate(),
+        },
+    )

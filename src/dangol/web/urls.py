@@ -51,6 +51,7 @@ urlpatterns = [
     path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("settings/two-factor/", security_views.two_factor_settings, name="two_factor"),
     path("login/verify/", security_views.two_factor_verify, name="two_factor_verify"),
+    path("settings/privacy-policy/", security_views.privacy_policy, name="privacy_policy"),
     *import_urls.urlpatterns,
     *loyalty_urls.urlpatterns,
     *checkin_urls.urlpatterns,
