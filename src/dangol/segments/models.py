@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,8 +46,12 @@ class Segment(ShopScopedModel):
 class SegmentMembership(ShopScopedModel):
     """One stay of a customer in a segment; open while ``exited_at`` is empty."""
 
-    # No index of their own: (segment, ...) and (customer, ...) below start with them, and
-    # every index is paid for by each of the millions of stays a refresh can open.
+    # No index of their own: (shop, segment, ...), (segment, ...) and (customer, ...) below
+    # start with them, and every index is paid for by each of the millions of stays a refresh
+    # can open.
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     segment = models.ForeignKey(
         Segment, on_delete=models.CASCADE, related_name="memberships", db_index=False
     )
@@ -69,7 +75,10 @@ class SegmentMembership(ShopScopedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["segment", "exited_at"]),
+            # The segment's history: stays by their latest event, newest first.
+            models.Index(
+                F("segment"), Coalesce("exited_at", "entered_at").desc(), name="membership_latest"
+            ),
             models.Index(fields=["segment", "entered_at"]),
             models.Index(fields=["customer", "entered_at"]),
         ]
