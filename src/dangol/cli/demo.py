@@ -172,6 +172,17 @@ def _demo_messages(shop) -> None:
     )
 
 
+def _demo_loyalty(shop) -> None:
+    """A points policy, a stamp card, tiers and coupons in use, from the demo's own purchases
+    (done once; later runs leave them as they are)."""
+    from dangol.loyalty.services import loyalty_demo_setup
+
+    made = loyalty_demo_setup(shop=shop)
+    if made:
+        summary = ", ".join(f"{key} {value:,}" for key, value in made.items())
+        _console().print(f"적립·쿠폰 준비 / loyalty set up: {summary}")
+
+
 def _score_demo_if_stale() -> None:
     from django.utils import timezone
 
@@ -186,6 +197,7 @@ def _score_demo_if_stale() -> None:
         else:
             _console().print("3/4 고객 점수 계산 / scoring the customers")
             _print_run(_score(shop=shop))
+        _demo_loyalty(shop)
         _refresh_segments(shop=shop)
         _demo_messages(shop)
 
