@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "dangol.loyalty",
     "dangol.automations",
     "dangol.imports",
+    "dangol.privacy",
     "dangol.web",
 ]
 

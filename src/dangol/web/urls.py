@@ -7,6 +7,7 @@ from dangol.web import (
     import_urls,
     loyalty_urls,
     outbox_views,
+    privacy_urls,
     public_views,
     security_views,
     template_views,
@@ -55,5 +56,6 @@ urlpatterns = [
     *import_urls.urlpatterns,
     *loyalty_urls.urlpatterns,
     *checkin_urls.urlpatterns,
+    *privacy_urls.urlpatterns,
     path("<slug:name>/", views.section, name="section"),
 ]
