@@ -441,3 +441,91 @@ class Checkin(ShopScopedModel):
             models.UniqueConstraint(fields=["shop", "device", "key"], name="checkin_tap_once")
         ]
         indexes = [models.Index(fields=["shop", "customer", "occurred_at"])]
+
+
+class ReferralProgram(ShopScopedModel):
+    """A shop's referral programme: what each side gets once the referee has paid for a first
+    purchase (points, a coupon, or both), and how many referrals a day one referrer may make
+    before the rest wait for the owner's review."""
+
+    active = models.BooleanField(_("active"), default=True)
+    referrer_points = models.PositiveIntegerField(_("points for the referrer"), default=0)
+    referrer_coupon = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    referee_points = models.PositiveIntegerField(_("points for the new customer"), default=0)
+    referee_coupon = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    daily_limit = models.PositiveSmallIntegerField(_("referrals a day before review"), default=5)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("referral programme")
+        verbose_name_plural = _("referral programmes")
+        constraints = [models.UniqueConstraint(fields=["shop"], name="referral_program_per_shop")]
+
+
+class ReferralCode(ShopScopedModel):
+    """A customer's personal referral code (the coupon alphabet and check character)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    code = models.CharField(_("referral code"), max_length=16)
+    # Keyed hash of the device the code was handed out on (blank: unknown).
+    device_bidx = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("referral code")
+        verbose_name_plural = _("referral codes")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "customer"], name="referral_code_per_customer"),
+            models.UniqueConstraint(fields=["shop", "code"], name="referral_code_unique"),
+        ]
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a first purchase")
+    HELD = "held", _("Held for review")
+    REWARDED = "rewarded", _("Rewarded")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Referral(ShopScopedModel):
+    """One new customer brought by one referrer. The status moves by conditional updates:
+    held -> pending | rejected (the owner), pending -> rewarded (once, on a first purchase)."""
+
+    referrer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    referee = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    code = models.CharField(_("referral code"), max_length=16)
+    status = models.CharField(_("status"), max_length=10, choices=ReferralStatus.choices)
+    hold_reason = models.CharField(_("reason held"), max_length=40, blank=True)
+    device_bidx = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("registered"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    rewarded_at = models.DateTimeField(_("rewarded"), null=True, blank=True)
+    purchase = models.ForeignKey(
+        "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "referee"], name="referral_once_per_referee"),
+            models.CheckConstraint(
+                condition=~models.Q(referrer=models.F("referee")), name="referral_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "referrer", "created_at"]),
+            models.Index(fields=["shop", "status"]),
+            models.Index(fields=["shop", "device_bidx"]),
+        ]

@@ -17,6 +17,10 @@ from dangol.loyalty.models import (
     CouponTemplate,
     PointsEntry,
     PointsPolicy,
+    Referral,
+    ReferralCode,
+    ReferralProgram,
+    ReferralStatus,
     StampCard,
     StampEntry,
 )
@@ -202,3 +206,41 @@ def coupon_stats(*, shop: Shop) -> list[CouponStats]:
         .order_by("pk")
     )
     return [CouponStats(t, t.n_issued, t.n_redeemed, t.face, t.cost) for t in rows]
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def referral_program_get(*, shop: Shop) -> ReferralProgram | None:
+    return (
+        ReferralProgram.objects.for_shop(shop)
+        .select_related("referrer_coupon", "referee_coupon")
+        .first()
+    )
+
+
+def referral_code_of(*, shop: Shop, customer: Customer) -> ReferralCode | None:
+    return ReferralCode.objects.for_shop(shop).filter(customer_id=customer.pk).first()
+
+
+def referral_list(*, shop: Shop, status: str | None = None, limit: int = 50) -> list[Referral]:
+    rows = Referral.objects.for_shop(shop).select_related("referrer", "referee")
+    if status:
+        rows = rows.filter(status=status)
+    return list(rows.order_by("-created_at", "-pk")[:limit])
+
+
+def referral_get(*, shop: Shop, referral_id: int) -> Referral | None:
+    return Referral.objects.for_shop(shop).filter(pk=referral_id).first()
+
+
+def referral_counts(*, shop: Shop) -> dict[str, int]:
+    """Referrals per status (every status present, zero when none)."""
+    found = dict(
+        Referral.objects.for_shop(shop)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+        .order_by()
+    )
+    return {status: found.get(status, 0) for status in ReferralStatus.values}

@@ -21,6 +21,13 @@ from dangol.loyalty.points import (
     points_reverse_for_purchase,
 )
 from dangol.loyalty.policies import PolicyInput, points_policy_create
+from dangol.loyalty.referrals import (
+    referral_code_issue,
+    referral_program_set,
+    referral_register,
+    referral_review,
+    referrals_reward_for_purchases,
+)
 from dangol.loyalty.stamps import (
     StampCardInput,
     stamp_add,
@@ -47,6 +54,11 @@ __all__ = [
     "points_policy_create",
     "points_redeem",
     "points_reverse_for_purchase",
+    "referral_code_issue",
+    "referral_program_set",
+    "referral_register",
+    "referral_review",
+    "referrals_reward_for_purchases",
     "stamp_add",
     "stamp_card_create",
     "stamps_award_for_purchases",
