@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
 from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
+from dangol.imports.services import import_upload
 from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
 from dangol.scoring.models import CustomerScore, ScoringRun
 from dangol.segments.models import Segment, SegmentCount, SegmentMembership
@@ -110,8 +111,16 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         theirs = segment_create(shop=two_shops.a.shop, name="A", rule=rule)
     with shop_scope(two_shops.b.shop):
         ours = segment_create(shop=two_shops.b.shop, name="B", rule=rule)
+    with shop_scope(two_shops.a.shop):
+        their_import = import_upload(
+            shop=two_shops.a.shop, kind="customers", data=b"name,phone\n", file_name="a.csv"
+        )
     client.force_login(two_shops.b.owner)
-    foreign_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": theirs.pk}
+    foreign_ids = {
+        "customer_id": two_shops.a.customer.pk,
+        "segment_id": theirs.pk,
+        "run_id": their_import.pk,
+    }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
     checked = 0
