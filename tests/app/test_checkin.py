@@ -397,3 +397,34 @@ def test_customer_page_is_rate_limited(client, w):
     url = _page(w, w.customer)
     codes = [client.get(url).status_code for _ in range(61)]
     assert codes[0] == 200 and codes[-1] == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_taps_with_one_key_stamp_once():
+    import threading
+
+    from django.db import connection
+
+    w = kiosk_shop("gamma")
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def tap():
+        try:
+            barrier.wait()
+            with shop_scope(w.shop):
+                results.append(checkin_record(device=w.device, customer=w.customer, key=KEY).pk)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4 and len(set(results)) == 1
+    assert _stamps(w, w.customer) == 1
+    with shop_scope(w.shop):
+        assert points_summary(shop=w.shop, customer=w.customer).balance == 100
