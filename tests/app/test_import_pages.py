@@ -194,12 +194,18 @@ def test_a_preset_maps_a_delivery_app_file(owner, shop):
     assert re.search(r'<option value="baemin" selected>', html)
     assert _selected(_column(html, 4)) == "total" and _selected(_column(html, 5)) == ""
     assert _selected(_column(html, 6)) == ""  # 안심번호: a temporary number, never used
+    assert "c-preset" in _column(html, 4) and "c-manual" not in html
     check = owner.post(
         reverse("web:import_check", args=[run_id]), _mapping_post(html, preset="baemin")
     )
     assert check.status_code == 302
     run = _run(shop.shop, run_id)
     assert run.status == ImportStatus.CHECKED and run.mapping == {"preset": "baemin"}
+    # switching the preset live redraws from the new preset: the old selects are not overrides
+    switched = _mapping_post(html, preset="")
+    body = _html(owner.post(reverse("web:import_preview", args=[run_id]), switched))
+    assert "c-preset" not in body and 'name="was_preset" value=""' in body
+    assert "c-high" in _column(body, 4) and _selected(_column(body, 4)) == "total"
 
 
 # ── steps 4 and 5 ──────────────────────────────────────────────────────────────────────────

@@ -127,9 +127,11 @@ class ColumnView:
     level_text: str
 
 
-def _level(column: ColumnMatch) -> tuple[str, str]:
+def _level(column: ColumnMatch, mine: set[str]) -> tuple[str, str]:
     if column.via == "manual":
-        return "manual", _("Chosen by you")
+        if column.header in mine:
+            return "manual", _("Chosen by you")
+        return "preset", _("From the preset")
     if not column.field:
         return "none", _("Not recognised")
     if column.confidence >= 0.9:
@@ -139,10 +141,12 @@ def _level(column: ColumnMatch) -> tuple[str, str]:
     return "low", _("Low")
 
 
-def column_views(columns: list[ColumnMatch]) -> list[ColumnView]:
+def column_views(columns: list[ColumnMatch], *, mine: set[str]) -> list[ColumnView]:
+    """``mine``: the headers the owner chose a field for (the rest of the manual ones come
+    from the preset)."""
     views = []
     for c in columns:
-        level, text = _level(c)
+        level, text = _level(c, mine)
         views.append(
             ColumnView(
                 index=c.index,
@@ -313,7 +317,7 @@ def wizard_state(
         preset=preset,
         overrides=overrides,
         preview=preview,
-        columns=column_views(preview.columns),
+        columns=column_views(preview.columns, mine=set(overrides)),
         rows=row_views(columns=preview.columns, rows=preview.rows),
         missing=missing_required(kind=kind, columns=preview.columns) if preview.headers else [],
         problems=[problem_text(p) for p in preview.problems if p.code != "missing_column"],
