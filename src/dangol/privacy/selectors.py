@@ -35,6 +35,10 @@ class RequestRow:
     overdue: bool
     erased: bool
 
+    @property
+    def days_overdue(self) -> int:
+        return max(1, -self.days_left)
+
 
 def dsr_list(*, shop: Shop, now: dt.datetime | None = None) -> list[RequestRow]:
     """Open requests first, soonest due first; then the last closed ones."""
