@@ -103,6 +103,35 @@ def _web_routes():
 PUBLIC_ROUTES = {"webhook", "webhook_token", "unsubscribe"}
 
 
+def _loyalty_rows(shop):
+    """A stamp card and a referral of ``shop``, for the loyalty routes that take their ids."""
+    from dangol.customers.services import CustomerInput, customer_create
+    from dangol.loyalty.services import (
+        CouponTemplateInput,
+        StampCardInput,
+        coupon_template_create,
+        referral_code_issue,
+        referral_program_set,
+        referral_register,
+        stamp_card_create,
+    )
+
+    reward = coupon_template_create(
+        shop=shop, data=CouponTemplateInput(name="R", kind="amount", value=1000)
+    )
+    card = stamp_card_create(
+        shop=shop,
+        data=StampCardInput(
+            name="C", stamps_required=5, mode="visit", reward_template_id=reward.pk
+        ),
+    )
+    referral_program_set(shop=shop, referee_points=10)
+    referrer = customer_create(shop=shop, data=CustomerInput(name="추천", phone="010-3131-1313"))
+    referee = customer_create(shop=shop, data=CustomerInput(name="친구", phone="010-3232-2323"))
+    code = referral_code_issue(shop=shop, customer=referrer).code
+    return card, referral_register(shop=shop, referee=referee, code=code)
+
+
 def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
     """Every web route that takes an id answers 404/403 for another shop's row, by GET and, for
     routes that only accept POST, by POST."""
@@ -115,11 +144,14 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         their_import = import_upload(
             shop=two_shops.a.shop, kind="customers", data=b"name,phone\n", file_name="a.csv"
         )
+    their_card, their_referral = _loyalty_rows(two_shops.a.shop)
     client.force_login(two_shops.b.owner)
     foreign_ids = {
         "customer_id": two_shops.a.customer.pk,
         "segment_id": theirs.pk,
         "run_id": their_import.pk,
+        "card_id": their_card.pk,
+        "referral_id": their_referral.pk,
     }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}

@@ -15,6 +15,7 @@ from dangol.loyalty.models import (
     Coupon,
     CouponStatus,
     CouponTemplate,
+    CustomerTier,
     PointsEntry,
     PointsPolicy,
     Referral,
@@ -23,6 +24,7 @@ from dangol.loyalty.models import (
     ReferralStatus,
     StampCard,
     StampEntry,
+    Tier,
 )
 from dangol.shops.models import Shop
 
@@ -153,6 +155,10 @@ def stamp_card_list(*, shop: Shop) -> list[StampCard]:
     return list(StampCard.objects.for_shop(shop).select_related("reward").order_by("pk"))
 
 
+def stamp_card_get(*, shop: Shop, card_id: int) -> StampCard | None:
+    return StampCard.objects.for_shop(shop).filter(pk=card_id).first()
+
+
 def coupon_template_list(*, shop: Shop) -> list[CouponTemplate]:
     return list(CouponTemplate.objects.for_shop(shop).select_related("product").order_by("pk"))
 
@@ -190,6 +196,17 @@ class CouponStats:
     redeemed: int
     face_value: int  # KRW given away (as the customer sees it)
     product_cost: int  # KRW the shop paid for free items, shipping
+    baskets: int = 0  # KRW of the purchases the used coupons were redeemed on
+
+    @property
+    def cost(self) -> int:
+        """What the coupons cost the shop: the discount given, or the item/shipping paid."""
+        return max(self.face_value, self.product_cost)
+
+    @property
+    def sales_per_won(self) -> float | None:
+        """Sales on coupon purchases per won of cost (not incremental: no holdout here)."""
+        return self.baskets / self.cost if self.cost else None
 
 
 def coupon_stats(*, shop: Shop) -> list[CouponStats]:
@@ -202,10 +219,11 @@ def coupon_stats(*, shop: Shop) -> list[CouponStats]:
             n_redeemed=Count("coupons", filter=redeemed),
             face=_zero_sum("coupons__face_value"),
             cost=_zero_sum("coupons__product_cost"),
+            baskets=_zero_sum("coupons__redeemed_amount"),
         )
         .order_by("pk")
     )
-    return [CouponStats(t, t.n_issued, t.n_redeemed, t.face, t.cost) for t in rows]
+    return [CouponStats(t, t.n_issued, t.n_redeemed, t.face, t.cost, t.baskets) for t in rows]
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -244,3 +262,25 @@ def referral_counts(*, shop: Shop) -> dict[str, int]:
         .order_by()
     )
     return {status: found.get(status, 0) for status in ReferralStatus.values}
+
+
+# --- tiers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierCount:
+    tier: Tier
+    members: int
+
+
+def tier_member_counts(*, shop: Shop) -> list[TierCount]:
+    """Every tier, lowest first, with how many customers hold it now (two queries)."""
+    counts = dict(
+        CustomerTier.objects.for_shop(shop)
+        .values("tier_id")
+        .annotate(n=Count("pk"))
+        .values_list("tier_id", "n")
+        .order_by()
+    )
+    tiers = Tier.objects.for_shop(shop).select_related("perk").order_by("level")
+    return [TierCount(t, counts.get(t.pk, 0)) for t in tiers]

@@ -32,6 +32,7 @@ from dangol.loyalty.stamps import (
     StampCardInput,
     stamp_add,
     stamp_card_create,
+    stamp_card_switch_off,
     stamps_award_for_purchases,
     stamps_reverse_for_purchase,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "referrals_reward_for_purchases",
     "stamp_add",
     "stamp_card_create",
+    "stamp_card_switch_off",
     "stamps_award_for_purchases",
     "stamps_reverse_for_purchase",
     "tier_create",

@@ -81,6 +81,18 @@ def stamp_card_create(*, shop: Shop, data: StampCardInput) -> StampCard:
     )
 
 
+@transaction.atomic
+def stamp_card_switch_off(*, shop: Shop, card: StampCard) -> StampCard:
+    """Stop a card: no new stamps on it. Stamps already on it and coupons it issued stay."""
+    if card is None or card.shop_id != shop.pk:
+        raise StampError(
+            "foreign_card", "이 매장의 도장 카드가 아닙니다", "Card is not this shop's."
+        )
+    StampCard.objects.for_shop(shop).filter(pk=card.pk).update(active=False)
+    card.refresh_from_db()
+    return card
+
+
 def _complete_full_cards(
     *, shop: Shop, card: StampCard, customer_ids: Sequence[int], now: dt.datetime
 ) -> int:
