@@ -42,6 +42,7 @@ GROUPS = {
     "birthday": gettext_lazy("Birthday"),
     "consent": gettext_lazy("Consent"),
     "store": gettext_lazy("Store"),
+    "loyalty": gettext_lazy("Loyalty"),
 }
 OP_LABELS = {
     "gte": gettext_lazy("or more (≥)"),
@@ -68,6 +69,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "birthday_within": {"days": 7},
     "birthday_month": {"month": 0},
     "consent": {"channel": "sms", "granted": True},
+    "points_balance": {"op": "gte", "value": 1000},
+    "stamps": {"op": "gte", "value": 5},
+    "tier_level": {"op": "gte", "value": 1},
 }
 
 
