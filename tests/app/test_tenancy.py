@@ -10,6 +10,7 @@ from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
 from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
 from dangol.imports.services import import_upload
+from dangol.privacy.services import dsr_create
 from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
 from dangol.scoring.models import CustomerScore, ScoringRun
 from dangol.segments.models import Segment, SegmentCount, SegmentMembership
@@ -145,6 +146,10 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
             shop=two_shops.a.shop, kind="customers", data=b"name,phone\n", file_name="a.csv"
         )
     their_card, their_referral = _loyalty_rows(two_shops.a.shop)
+    with shop_scope(two_shops.a.shop):
+        their_request = dsr_create(
+            shop=two_shops.a.shop, customer=two_shops.a.customer, kind="deletion"
+        )
     client.force_login(two_shops.b.owner)
     foreign_ids = {
         "customer_id": two_shops.a.customer.pk,
@@ -152,6 +157,7 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         "run_id": their_import.pk,
         "card_id": their_card.pk,
         "referral_id": their_referral.pk,
+        "request_id": their_request.pk,
     }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
