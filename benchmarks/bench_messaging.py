@@ -136,7 +136,7 @@ def serve_gateway() -> None:
     server.shutdown()
 
 
-def serve_smtp() -> None:
+def serve_smtp(pipelining: bool) -> None:
     import socket
     import threading
     from collections import Counter
@@ -147,6 +147,14 @@ def serve_smtp() -> None:
     lock = threading.Lock()
 
     class Handler:
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            # aiosmtpd reads commands from a buffered stream and answers them in order, so it
+            # handles pipelined commands; it just does not say so by default.
+            session.host_name = hostname
+            if pipelining:
+                responses.insert(-1, "250-PIPELINING")
+            return responses
+
         async def handle_DATA(self, server, session, envelope):
             key = ""
             for line in envelope.content.split(b"\r\n"):
@@ -180,8 +188,8 @@ def serve_smtp() -> None:
 
 
 class Server:
-    def __init__(self, kind: str) -> None:
-        command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind]
+    def __init__(self, kind: str, *extra: str) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, *extra]
         self.process = subprocess.Popen(  # noqa: S603 (this file, fixed arguments)
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -295,8 +303,8 @@ def phase_enqueue() -> None:
     from dangol.core.tenancy import shop_scope
     from dangol.customers.selectors import consent_states
     from dangol.messaging import policy
-    from dangol.messaging.dispatch import _shop_identity
     from dangol.messaging.models import OutboxMessage, Suppression
+    from dangol.messaging.recipients import shop_identity
     from dangol.messaging.services import (
         Outgoing,
         address_bidx,
@@ -343,7 +351,7 @@ def phase_enqueue() -> None:
         # The gate alone, with each customer's inputs as the dispatcher would gather them.
         states = consent_states(shop=shop, customer_ids=[c.pk for c in people])
         opted = set(Suppression.unscoped.filter(shop=shop).values_list("address_bidx", flat=True))
-        identity = _shop_identity(shop)
+        identity = shop_identity(shop)
         settings = policy.PolicySettings()
         inputs = []
         for c in people:
@@ -389,7 +397,9 @@ def phase_enqueue() -> None:
     )
 
 
-def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> None:
+def phase_dispatch(
+    provider_name: str, count: int, batch: int, offset: int, connections: int, pipelining: bool
+) -> None:
     _django()
     from collections import Counter
 
@@ -400,6 +410,7 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
     from dangol.messaging.providers.console import ConsoleProvider
     from dangol.messaging.providers.smtp import SmtpProvider
     from dangol.messaging.providers.webhook import WebhookProvider
+    from dangol.messaging.sending import send_all
     from dangol.messaging.services import Outgoing, message_bulk_enqueue, template_create
 
     shop = _shop()
@@ -411,9 +422,13 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
         make = lambda: WebhookProvider(url=url, secret=SECRET)  # noqa: E731
         channel = "sms"
     elif provider_name == "smtp":
-        server = Server("smtp")
+        server = Server("smtp", *([] if pipelining else ["--no-pipelining"]))
         provider = SmtpProvider(
-            "127.0.0.1", server.port, from_address="단골 카페 <hello@dangol.kr>", timeout=10.0
+            "127.0.0.1",
+            server.port,
+            from_address="단골 카페 <hello@dangol.kr>",
+            timeout=10.0,
+            connections=connections,
         )
         make = None
         channel = "email"
@@ -502,8 +517,8 @@ def phase_dispatch(provider_name: str, count: int, batch: int, offset: int) -> N
                 for m in sample
             ]
             started = time.perf_counter()
-            for message in outgoing:
-                alone.send(message)
+            # As the dispatcher hands them over (SMTP: on several connections at once).
+            send_all([(m, m, alone) for m in outgoing], lambda row, answer: None)
             alone_s = time.perf_counter() - started
     finally:
         if server is not None:
@@ -582,7 +597,9 @@ def pg(action: str) -> str:
     return done.stdout
 
 
-def bench(db: str, customers: int, dispatch: int, smtp: int, batch: int) -> dict:
+def bench(
+    db: str, customers: int, dispatch: int, smtp: int, batch: int, smtp_options: list[str]
+) -> dict:
     say(
         f"\n== {db}: {customers:,} customers, {dispatch:,} messages per dispatch run, "
         f"batch {batch} =="
@@ -630,6 +647,7 @@ def bench(db: str, customers: int, dispatch: int, smtp: int, batch: int) -> dict
                     str(batch),
                     "--offset",
                     str(offset if name != "smtp" else 0),
+                    *smtp_options,
                 ],
                 env,
             )
@@ -694,23 +712,41 @@ def main() -> None:
     parser.add_argument("--provider", choices=("console", "webhook", "smtp"))
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--serve", choices=("gateway", "smtp"))
+    parser.add_argument(
+        "--smtp-connections", type=int, default=4, help="SMTP connections used at once"
+    )
+    parser.add_argument(
+        "--no-pipelining", action="store_true", help="the SMTP server does not offer PIPELINING"
+    )
     args = parser.parse_args()
     if args.serve == "gateway":
         return serve_gateway()
     if args.serve == "smtp":
-        return serve_smtp()
+        return serve_smtp(not args.no_pipelining)
     if args.phase == "seed":
         return phase_seed(args.customers)
     if args.phase == "enqueue":
         return phase_enqueue()
     if args.phase == "dispatch":
-        return phase_dispatch(args.provider, args.dispatch, args.batch, args.offset)
+        return phase_dispatch(
+            args.provider,
+            args.dispatch,
+            args.batch,
+            args.offset,
+            args.smtp_connections,
+            not args.no_pipelining,
+        )
     if args.dispatch * 2 > args.customers * 3 // 5:
         raise SystemExit("--dispatch must be at most 30 % of --customers (two ad slices)")
     databases = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     load = os.getloadavg()
     smtp = args.smtp_dispatch or args.dispatch
-    runs = [bench(db, args.customers, args.dispatch, smtp, args.batch) for db in databases]
+    smtp_options = ["--smtp-connections", str(args.smtp_connections)]
+    if args.no_pipelining:
+        smtp_options.append("--no-pipelining")
+    runs = [
+        bench(db, args.customers, args.dispatch, smtp, args.batch, smtp_options) for db in databases
+    ]
     say(f"\nload average before the run: {load[0]:.1f} (cores: {os.cpu_count()})\n")
     for run in runs:
         say(summary(run) + "\n")

@@ -361,3 +361,73 @@ def test_an_email_ad_carries_the_sender_identity_and_an_unsubscribe_link(shop):
     (sent,) = console.sent
     assert sent.unsubscribe_url.startswith("http") and "/u/" in sent.unsubscribe_url
     assert "02-555-0101" in message.final_body or "서울 성동구" in message.final_body
+
+
+@pytest.mark.django_db
+def test_emails_go_on_several_smtp_connections_each_exactly_once(shop):
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from dangol.messaging.providers.smtp import SmtpProvider
+
+    class Server:
+        def __init__(self):
+            self.keys: list[str] = []
+            self.sessions = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            session.host_name = hostname
+            self.sessions += 1
+            responses.insert(-1, "250-PIPELINING")
+            return responses
+
+        async def handle_DATA(self, server, session, envelope):
+            received = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.keys.append(received["X-Dangol-Idempotency-Key"])
+            return "250 2.0.0 Ok"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = SmtpProvider("127.0.0.1", port, from_address="카페 <hi@cafe.example>", connections=4)
+    people = [make_customer(shop, name=f"손님{i}", email=f"g{i}@example.com") for i in range(40)]
+    try:
+        with shop_scope(shop):
+            messages = [
+                message_enqueue(
+                    shop=shop,
+                    customer=c,
+                    channel="email",
+                    kind="info",
+                    subject="주문하신 케이크가 준비됐어요",
+                    body="오늘 20시까지 찾아가세요",
+                    source="test",
+                    occurrence="cake",
+                    scheduled_for=AFTERNOON,
+                )[0]
+                for c in people
+            ]
+            report = outbox_dispatch(providers={"email": smtp}, now=AFTERNOON, limit=100)
+            again = outbox_dispatch(providers={"email": smtp}, now=AFTERNOON, limit=100)
+    finally:
+        smtp.close()
+        controller.stop()
+    assert (report.claimed, report.delivered, again.claimed) == (40, 40, 0)
+    assert sorted(handler.keys) == sorted(m.idempotency_key for m in messages)
+    assert 1 <= handler.sessions <= 4
+    for message in messages:
+        message.refresh_from_db()
+        assert message.status == Status.DELIVERED and message.attempts == 1
+        history = list(
+            OutboxEvent.objects.for_shop(shop)
+            .filter(message=message)
+            .order_by("pk")
+            .values_list("status", flat=True)
+        )
+        assert history == [Status.DELIVERED]

@@ -17,9 +17,18 @@ from .fakes import free_port
 
 
 class Handler:
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = False) -> None:
         self.mode = "ok"
         self.received: list[bytes] = []
+        self.pipelining = pipelining
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.sessions += 1
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.mode == "rcpt451":
@@ -41,9 +50,9 @@ class Handler:
         return "250 2.0.0 Ok: queued as 4FZ1x2"
 
 
-@pytest.fixture
-def smtpd():
-    handler = Handler()
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
+def smtpd(request):
+    handler = Handler(pipelining=request.param)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield handler, controller
@@ -176,3 +185,48 @@ def test_status_says_smtp_has_none(smtpd):
     result = provider(controller).status(mail(), "<x@y>")
     assert result.outcome is Outcome.UNKNOWN
     assert "250" in result.detail
+
+
+def test_a_refused_recipient_leaves_the_connection_ready_for_the_next_message(smtpd):
+    handler, controller = smtpd
+    smtp = provider(controller)
+    handler.mode = "rcpt550"
+    assert smtp.send(mail()).outcome is Outcome.FAILED
+    handler.mode = "ok"
+    assert smtp.send(mail(idempotency_key="next")).outcome is Outcome.DELIVERED
+    assert handler.sessions == 1  # the same session, reset, not a new one
+    (raw,) = handler.received
+    assert b"X-Dangol-Idempotency-Key: next" in raw
+
+
+def test_parallel_sends_use_at_most_the_configured_connections(smtpd):
+    from dangol.messaging.sending import send_all
+
+    handler, controller = smtpd
+    smtp = provider(controller, connections=3)
+    messages = [mail(idempotency_key=f"key-{i}", to=f"guest{i}@example.com") for i in range(60)]
+    answers = {}
+    send_all([(m.idempotency_key, m, smtp) for m in messages], answers.__setitem__)
+    smtp.close()
+    assert {a.outcome for a in answers.values()} == {Outcome.DELIVERED}
+    keys = [
+        email.message_from_bytes(raw, policy=email.policy.default)["X-Dangol-Idempotency-Key"]
+        for raw in handler.received
+    ]
+    assert sorted(keys) == sorted(answers) and len(set(keys)) == 60
+    assert 1 <= handler.sessions <= 3
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        mail(subject="예약 확인\r\nBcc: victim@example.com", kind="info"),
+        mail(to="guest@example.com\r\nRCPT TO:<victim@example.com>"),
+        mail(to="손님@example.com"),
+    ],
+)
+def test_line_breaks_and_non_ascii_addresses_are_refused_before_connecting(smtpd, message):
+    handler, controller = smtpd
+    result = provider(controller).send(message)
+    assert (result.outcome, result.code) == (Outcome.FAILED, "build_error")
+    assert handler.received == [] and handler.sessions == 0

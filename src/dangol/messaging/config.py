@@ -2,6 +2,7 @@
 
 DANGOL_SMS_PROVIDER=console|solapi|nhn_sms      (default console: records, sends nothing)
 DANGOL_KAKAO_PROVIDER=console|nhn_alimtalk      DANGOL_EMAIL_PROVIDER=console|smtp
+DANGOL_SMTP_CONNECTIONS=4   (SMTP connections the dispatcher sends on at once)
 """
 
 from __future__ import annotations
@@ -80,4 +81,6 @@ def provider_from_environment(name: str) -> Provider:
         kwargs["username"] = os.environ.get("DANGOL_SMTP_USER") or None
         kwargs["password"] = os.environ.get("DANGOL_SMTP_PASSWORD") or None
         kwargs["starttls"] = os.environ.get("DANGOL_SMTP_STARTTLS", "true").lower() == "true"
+        # Connections used at once; most relays accept a handful per client.
+        kwargs["connections"] = int(os.environ.get("DANGOL_SMTP_CONNECTIONS", "4"))
     return provider_from_settings(name, **kwargs)

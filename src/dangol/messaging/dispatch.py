@@ -15,7 +15,8 @@ Writes are batched: the decisions of a batch (blocked, held, about to send) are 
 transaction, the provider's answers another, each an UPDATE per row in one statement plus one
 INSERT of the history events. A customer with several messages in one batch has them gated in
 turn (one per wave), so the frequency cap sees the outcome of the earlier one, as when messages
-went one at a time.
+went one at a time. A provider that allows it (SMTP) is given the messages of a wave on
+several connections at once (``sending``); the answers are still recorded on this thread.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from dangol.messaging.models import Channel, Kind, OutboxMessage, Status, Suppre
 from dangol.messaging.providers.base import Outcome, OutgoingMessage, Provider, SendResult
 from dangol.messaging.receipts import unsubscribe_url
 from dangol.messaging.recipients import recent_ad_counts, recipient, shop_identity
-from dangol.messaging.services import address_bidxes, message_event, message_events_bulk
+from dangol.messaging.records import Changes, update_rows
+from dangol.messaging.records import record as record_now
+from dangol.messaging.sending import send_all
+from dangol.messaging.services import address_bidxes
 from dangol.shops.models import Shop
 
 LEASE = dt.timedelta(minutes=5)
@@ -79,85 +83,12 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=2 ** min(attempts, 8))
 
 
-def _record(message: OutboxMessage, status: str, reasons=None, detail: str = "", **fields) -> None:
-    """Set the status (and, if given, the reasons: a delivery keeps the gate's reasons) and
-    append the event."""
-    with transaction.atomic():
-        message.status = status
-        if reasons is not None:
-            message.reasons = list(reasons)
-        message.updated_at = timezone.now()
-        for name, value in fields.items():
-            setattr(message, name, value)
-        message.save(
-            update_fields=["status", "reasons", "updated_at", "claimed_by", *fields.keys()]
-        )
-        message_event(message=message, status=status, reasons=list(reasons or []), detail=detail)
-
-
-def _update_rows(messages: list[OutboxMessage], names: tuple[str, ...]) -> None:
-    """``save(update_fields=names)`` for many rows: one prepared UPDATE run once per row
-    (values prepared by the fields themselves, so encrypted fields are encrypted)."""
-    if not messages:
-        return
-    meta = OutboxMessage._meta
-    connection = connections[router.db_for_write(OutboxMessage)]
-    quote = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in names]
-    # Only the model's own table and column names go into the text; values are parameters.
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    rows = [
-        [f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields] + [m.pk]
-        for m in messages
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-class _Changes:
-    """Status changes collected like ``_record`` makes them, written together by ``flush``:
-    one transaction, one UPDATE statement per set of columns, one INSERT of the events."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[OutboxMessage, tuple[str, ...], str, list[str], str]] = []
-
-    def record(
-        self, message: OutboxMessage, status: str, reasons=None, detail: str = "", **fields
-    ) -> None:
-        message.status = status
-        if reasons is not None:
-            message.reasons = list(reasons)
-        message.updated_at = timezone.now()
-        for name, value in fields.items():
-            setattr(message, name, value)
-        names = tuple(dict.fromkeys(("status", "reasons", "updated_at", "claimed_by", *fields)))
-        self.items.append((message, names, status, list(reasons or []), detail))
-
-    def flush(self) -> None:
-        if not self.items:
-            return
-        groups: dict[tuple[str, ...], list[OutboxMessage]] = defaultdict(list)
-        for message, names, *_ in self.items:
-            groups[names].append(message)
-        with transaction.atomic():
-            for names, messages in groups.items():
-                _update_rows(messages, names)
-            message_events_bulk(
-                [
-                    (message, status, reasons, detail)
-                    for message, _, status, reasons, detail in self.items
-                ]
-            )
-        self.items.clear()
-
-
 def _apply_result(
     message: OutboxMessage,
     result: SendResult,
     report: DispatchReport,
     now: dt.datetime,
-    record: Callable[..., None] = _record,
+    record: Callable[..., None] = record_now,
 ) -> None:
     detail = f"{result.code} {result.detail}".strip()
     if result.outcome == Outcome.DELIVERED:
@@ -212,7 +143,7 @@ def _outgoing(message: OutboxMessage, decision: Any) -> OutgoingMessage:
 
 def _expire_leases(now: dt.datetime, report: DispatchReport, lease: dt.timedelta) -> None:
     stale = OutboxMessage.unscoped.filter(status=Status.SENDING, claimed_at__lt=now - lease)
-    changes = _Changes()
+    changes = Changes()
     for message in stale:
         changes.record(message, Status.UNKNOWN, ["lease_expired"], claimed_by="")
         report.unknown += 1
@@ -222,7 +153,7 @@ def _expire_leases(now: dt.datetime, report: DispatchReport, lease: dt.timedelta
 def _reconcile(
     providers: Mapping[str, Provider], report: DispatchReport, limit: int, now: dt.datetime
 ) -> None:
-    changes = _Changes()
+    changes = Changes()
     try:
         for message in OutboxMessage.unscoped.filter(status=Status.UNKNOWN).order_by("pk")[:limit]:
             provider = providers.get(message.channel)
@@ -382,7 +313,7 @@ def _dispatch_wave(
     day: dict[int, int],
     month: dict[int, int],
 ) -> None:
-    decided = _Changes()
+    decided = Changes()
     going: list[tuple[OutboxMessage, Any, Provider]] = []
     for message in messages:
         facts = recipient(
@@ -437,23 +368,28 @@ def _dispatch_wave(
     # Written (and committed) before any provider is called: the text that goes out is the
     # text on record, and a crash from here on leaves "sending" rows to reconcile.
     with transaction.atomic():
-        _update_rows([message for message, _, _ in going], ABOUT_TO_SEND)
+        update_rows([message for message, _, _ in going], ABOUT_TO_SEND)
         decided.flush()
-    answered = _Changes()
+    answered = Changes()
+
+    def answer(message: OutboxMessage, result: SendResult) -> None:
+        _apply_result(message, result, report, now, answered.record)
+        if message.kind == Kind.AD and result.outcome in (
+            Outcome.ACCEPTED,
+            Outcome.DELIVERED,
+            Outcome.UNKNOWN,
+        ):
+            day[message.customer_id] += 1
+            month[message.customer_id] += 1
+
     try:
-        for message, decision, provider in going:
-            try:
-                result = provider.send(_outgoing(message, decision))
-            except Exception as exc:
-                result = SendResult(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}"[:200])
-            _apply_result(message, result, report, now, answered.record)
-            if message.kind == Kind.AD and result.outcome in (
-                Outcome.ACCEPTED,
-                Outcome.DELIVERED,
-                Outcome.UNKNOWN,
-            ):
-                day[message.customer_id] += 1
-                month[message.customer_id] += 1
+        send_all(
+            [
+                (message, _outgoing(message, decision), provider)
+                for message, decision, provider in going
+            ],
+            answer,
+        )
     finally:
         # Whatever was answered is recorded, even if this worker is being stopped.
         answered.flush()
