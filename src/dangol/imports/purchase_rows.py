@@ -1,8 +1,13 @@
-"""Purchase files → purchases and their lines.
+"""Purchase files → orders, checked row by row; :mod:`purchase_batches` writes them.
 
 Rows with the same order id next to each other are the lines of one order (item-level POS
 exports); without an id column each row is one purchase, identified by a hash of its content.
-Re-importing skips every (source "import", external id) the shop already has.
+
+Rows are read a chunk at a time so that the time and amount columns can be parsed whole
+(:mod:`columns`); what the fast path cannot read goes through the parsers of :mod:`values`,
+which also word every problem. Cells that repeat (phones, statuses, quantities, items, names)
+are parsed once per distinct text: the parsers are pure, and only successes are remembered, so
+every bad cell is still reported on its own row.
 """
 
 from __future__ import annotations
@@ -10,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from itertools import islice
 
-from dangol.customers.models import CreatedVia, CustomerIdentity, IdentityKind
-from dangol.customers.services import CustomerInput, customer_bulk_create, phone_blind_index
-from dangol.imports.bulk import lines_insert, moment, purchases_insert
-from dangol.imports.context import CHUNK, Context, store_for
+from dangol.imports.columns import amounts_fast, datetimes_fast
+from dangol.imports.context import CHUNK, SEOUL, Context, store_for
 from dangol.imports.decoding import RawRow
+from dangol.imports.purchase_batches import Line, Order, PurchaseBatches
 from dangol.imports.report import Problem, shown
 from dangol.imports.values import (
     ValueProblem,
@@ -27,31 +31,32 @@ from dangol.imports.values import (
     parse_quantity,
     parse_status,
 )
-from dangol.sales.models import Product, Purchase, PurchaseSource, PurchaseStatus
+from dangol.sales.models import Product, PurchaseStatus
 
-SOURCE = PurchaseSource.IMPORT
+__all__ = ["Line", "Order", "PurchaseWriter"]
+
+#: The fields a purchase row reads, taken out of a chunk's rows a column at a time.
+_FIELDS = (
+    "occurred_at",
+    "phone",
+    "status",
+    "quantity",
+    "discount",
+    "unit_price",
+    "total",
+    "store",
+    "external_id",
+    "name",
+    "sku",
+    "product",
+)
+#: Amount columns parsed whole per chunk, as :meth:`PurchaseWriter._amount` reads them.
+_AMOUNTS = ("total", "unit_price", "discount")
 
 
-@dataclass
-class Line:
-    product_id: int | None
-    name: str
-    quantity: int
-    unit_price: int
-
-
-@dataclass
-class Order:
-    row: int
-    external_id: str
-    occurred_at: dt.datetime
-    phone: str
-    name: str
-    store_id: int
-    status: str
-    total: int
-    discount: int
-    lines: list[Line] = field(default_factory=list)
+def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
 
 
 class PurchaseWriter:
@@ -62,18 +67,49 @@ class PurchaseWriter:
         for product in Product.objects.for_shop(ctx.shop):
             self.by_sku[product.sku.casefold()] = product
             self.by_name.setdefault(product.name.strip().casefold(), product)
-        self.phones: dict[str, str] = {}  # raw text → E.164; phonenumbers is slow, files repeat
-        self.customers: dict[str, int] = {}  # E.164 → customer id
+        self.batches = PurchaseBatches(ctx)
         self.seen: dict[str, int] = {}  # external id → first row
-        self.touched: set[int] = set()
         self.upper = ctx.now + dt.timedelta(days=1)
+        self.surely_past = ctx.now.replace(tzinfo=None) - dt.timedelta(days=1)
         # A preset's prefix keeps two apps' order numbers apart ("baemin-…", "yogiyo-…").
         self.prefix = str(ctx.spec.get("id_prefix") or "")
+        # Distinct cell text → parsed value (phonenumbers alone is ~50 µs a call).
+        self.phones: dict[str, str] = {}
+        self.statuses: dict[str, str] = {}
+        self.quantities: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+        self.items: dict[tuple[str, str], tuple[int | None, str]] = {}
+        # This chunk's fast-path values by position; None where the Python parser must look.
+        self.texts: dict[str, list[str]] = {}
+        self.fast_when: list[dt.datetime | None] = []
+        self.fast_amounts: dict[str, list[int | None]] = {}
+        self.at = 0  # the row's position in the chunk
+
+    @property
+    def touched(self) -> set[int]:
+        return self.batches.touched
+
+    # ── one chunk, whole columns ─────────────────────────────────────────────────────────
+
+    def _column(self, chunk: list[RawRow], name: str) -> list[str]:
+        """The stripped texts of one field (what ``Context.cell`` gives), "" where unmapped."""
+        index = self.ctx.mapping.fields.get(name)
+        if index is None:
+            return [""] * len(chunk)
+        return [raw.cells[index].strip() if raw.cells is not None else "" for raw in chunk]
+
+    def _prepare(self, chunk: list[RawRow]) -> None:
+        self.texts = {name: self._column(chunk, name) for name in _FIELDS}
+        self.fast_when = datetimes_fast(self.texts["occurred_at"])
+        self.fast_amounts = {name: amounts_fast(self.texts[name]) for name in _AMOUNTS}
 
     # ── one row ──────────────────────────────────────────────────────────────────────────
 
+    def _text(self, name: str) -> str:
+        return self.texts[name][self.at]
+
     def _value(self, raw: RawRow, name: str, parse, default=None):
-        text = self.ctx.cell(raw, name)
+        text = self._text(name)
         if not text and default is not None:
             return default
         try:
@@ -82,16 +118,24 @@ class PurchaseWriter:
             self.ctx.problem(raw, name, exc)
             return None
 
+    def _cached(self, raw: RawRow, name: str, parse, cache: dict, default):
+        text = self._text(name)
+        value = cache.get(text)
+        if value is None:
+            value = self._value(raw, name, parse, default=default)
+            if value is not None:
+                cache[text] = value
+        return value
+
     def _when(self, raw: RawRow) -> dt.datetime | None:
-        text = self.ctx.cell(raw, "occurred_at")
-        try:
-            # The common export form first: fromisoformat is C and a million rows add up.
-            moment = dt.datetime.fromisoformat(text) if len(text) >= 16 else None
-        except ValueError:
-            moment = None
-        moment = moment or self._value(raw, "occurred_at", parse_datetime)
+        fast = self.fast_when[self.at] if self.fast_when else None
+        moment = fast or self._value(raw, "occurred_at", parse_datetime)
         if moment is None:
             return None
+        # Any zone's offset is under a day, so a wall time a day before the naive bound is in
+        # the past without the costlier comparison of aware times.
+        if moment.tzinfo is None and moment < self.surely_past:
+            return moment.replace(tzinfo=SEOUL)
         moment = self.ctx.local(moment)
         if moment > self.upper:
             self.ctx.problem(
@@ -105,8 +149,10 @@ class PurchaseWriter:
         return moment
 
     def _amount(self, raw: RawRow, name: str, *, allow_negative: bool = False) -> int | None:
-        text = self.ctx.cell(raw, name)
-        value = int(text) if text.isdigit() else self._value(raw, name, parse_amount, default=0)
+        fast = self.fast_amounts.get(name)
+        value = fast[self.at] if fast else None
+        if value is None:
+            value = self._value(raw, name, parse_amount, default=0)
         if value is not None and value < 0 and not allow_negative:
             refund = name == "total"
             self.ctx.problem(
@@ -128,21 +174,27 @@ class PurchaseWriter:
         return value
 
     def _phone(self, raw: RawRow) -> str | None:
-        text = self.ctx.cell(raw, "phone")
+        text = self._text("phone")
         if not text:
             return ""
-        if text not in self.phones:
-            e164 = self._value(raw, "phone", parse_phone)
-            if e164 is None:
-                return None
-            self.phones[text] = e164
-        return self.phones[text]
+        return self._cached(raw, "phone", parse_phone, self.phones, None)
 
-    def _line(self, raw: RawRow, quantity: int, unit_price: int | None, gross: int) -> Line | None:
-        sku = self.ctx.cell(raw, "sku")
-        name = self.ctx.cell(raw, "product")
-        if not (sku or name):
-            return None
+    def _name(self, raw: RawRow) -> str:
+        text = self._text("name")
+        name = self.names.get(text)
+        if name is None:
+            try:
+                name = clean_text(text, limit=100, label_ko="이름", label_en="name")
+            except ValueProblem as exc:
+                self.ctx.problem(raw, "name", exc)
+                return ""
+            self.names[text] = name
+        return name
+
+    def _item(self, raw: RawRow, sku: str, name: str) -> tuple[int | None, str] | None:
+        item = self.items.get((sku, name))
+        if item is not None:
+            return item
         product = self.by_sku.get(sku.casefold()) if sku else None
         product = product or (self.by_name.get(name.casefold()) if name else None)
         try:
@@ -150,21 +202,32 @@ class PurchaseWriter:
         except ValueProblem as exc:
             self.ctx.problem(raw, "product", exc)
             return None
-        price = unit_price if unit_price is not None else gross // quantity
         label = label or (product.name if product else sku[:120])
-        return Line(product.pk if product else None, label, quantity, price)
+        item = self.items[(sku, name)] = (product.pk if product else None, label)
+        return item
+
+    def _line(self, raw: RawRow, quantity: int, unit_price: int | None, gross: int) -> Line | None:
+        sku = self._text("sku")
+        name = self._text("product")
+        if not (sku or name):
+            return None
+        item = self._item(raw, sku, name)
+        if item is None:
+            return None
+        price = unit_price if unit_price is not None else gross // quantity
+        return Line(item[0], item[1], quantity, price)
 
     def order_from(self, raw: RawRow) -> Order | None:
         ctx = self.ctx
         errors = ctx.report.errors
         occurred_at = self._when(raw)
         phone = self._phone(raw)
-        status = self._value(raw, "status", parse_status, default=PurchaseStatus.PAID)
-        quantity = self._value(raw, "quantity", parse_quantity, default=1)
+        status = self._cached(raw, "status", parse_status, self.statuses, PurchaseStatus.PAID)
+        quantity = self._cached(raw, "quantity", parse_quantity, self.quantities, 1)
         discount = self._amount(raw, "discount") if ctx.has("discount") else 0
-        unit_price = self._amount(raw, "unit_price") if ctx.cell(raw, "unit_price") else None
+        unit_price = self._amount(raw, "unit_price") if self._text("unit_price") else None
         total = None
-        if ctx.cell(raw, "total"):
+        if self._text("total"):
             total = self._amount(raw, "total")
         elif unit_price is not None and quantity and discount is not None:
             total = quantity * unit_price - discount
@@ -184,8 +247,8 @@ class PurchaseWriter:
                 "total",
                 ValueProblem("amount_missing", "금액이 비어 있습니다.", "The amount is empty."),
             )
-        store_id = store_for(ctx=ctx, raw=raw)
-        external_id = ctx.cell(raw, "external_id")
+        store_id = store_for(ctx=ctx, raw=raw) if self._text("store") else ctx.default_store_id
+        external_id = self._text("external_id")
         if external_id:
             external_id = self.prefix + external_id
         if len(external_id) > 100:
@@ -198,11 +261,7 @@ class PurchaseWriter:
                     "The order id is too long (at most 100 characters).",
                 ),
             )
-        try:
-            name = clean_text(ctx.cell(raw, "name"), limit=100, label_ko="이름", label_en="name")
-        except ValueProblem as exc:
-            ctx.problem(raw, "name", exc)
-            name = ""
+        name = self._name(raw)
         if ctx.report.errors > errors or None in (occurred_at, phone, total, discount, store_id):
             return None
         line = self._line(raw, quantity, unit_price, total + discount)
@@ -250,28 +309,34 @@ class PurchaseWriter:
         return True
 
     def _orders(self, rows: Iterator[RawRow]) -> Iterator[Order]:
+        ctx = self.ctx
+        counts = ctx.counts
+        has_id = ctx.has("external_id")
         current: Order | None = None
-        for raw in rows:
-            self.ctx.counts["rows"] += 1
-            if self.ctx.progress and self.ctx.counts["rows"] % 1000 == 0:
-                self.ctx.progress(self.ctx.counts["rows"])
-            if raw.problem:
-                self.ctx.report.add(raw.problem)
-                continue
-            order = self.order_from(raw)
-            if order is None:
-                continue
-            if current and self.ctx.has("external_id") and order.external_id == current.external_id:
-                self._merge(current, order)
-                continue
-            first = self.seen.get(order.external_id)
-            if first is not None:
-                self._duplicate(order, first)
-                continue
-            self.seen[order.external_id] = order.row
-            if current:
-                yield current
-            current = order
+        for chunk in _chunks(rows, CHUNK):
+            self._prepare(chunk)
+            for at, raw in enumerate(chunk):
+                self.at = at
+                counts["rows"] += 1
+                if ctx.progress and counts["rows"] % 1000 == 0:
+                    ctx.progress(counts["rows"])
+                if raw.problem:
+                    ctx.report.add(raw.problem)
+                    continue
+                order = self.order_from(raw)
+                if order is None:
+                    continue
+                if current and has_id and order.external_id == current.external_id:
+                    self._merge(current, order)
+                    continue
+                first = self.seen.get(order.external_id)
+                if first is not None:
+                    self._duplicate(order, first)
+                    continue
+                self.seen[order.external_id] = order.row
+                if current:
+                    yield current
+                current = order
         if current:
             yield current
 
@@ -304,90 +369,6 @@ class PurchaseWriter:
         for order in self._orders(rows):
             chunk.append(order)
             if len(chunk) >= CHUNK:
-                self._flush(chunk)
+                self.batches.flush(chunk)
                 chunk = []
-        self._flush(chunk)
-
-    def _customer_ids(self, orders: list[Order]) -> None:
-        shop = self.ctx.shop
-        wanted = {o.phone for o in orders if o.phone and o.phone not in self.customers}
-        if not wanted:
-            return
-        bidx = {phone_blind_index(shop_id=shop.pk, phone_e164=p): p for p in wanted}
-        found = CustomerIdentity.objects.for_shop(shop).filter(
-            kind=IdentityKind.PHONE, value_bidx__in=list(bidx)
-        )
-        for value_bidx, customer_id in found.values_list("value_bidx", "customer_id"):
-            self.customers[bidx[value_bidx]] = customer_id
-        names = {o.phone: o.name for o in orders if o.phone}
-        new = sorted(p for p in wanted if p not in self.customers)
-        created = customer_bulk_create(
-            shop=shop,
-            rows=[CustomerInput(name=names[p] or f"고객 {p[-4:]}", phone=p) for p in new],
-            created_via=CreatedVia.IMPORT,
-        )
-        for customer in created:
-            self.customers[customer.phone] = customer.pk
-        self.ctx.counts["customers_created"] += len(created)
-
-    def _flush(self, orders: list[Order]) -> None:
-        if not orders or not self.ctx.writing:
-            return
-        shop = self.ctx.shop
-        ids = [o.external_id for o in orders]
-        existing = set(
-            Purchase.objects.for_shop(shop)
-            .filter(source=SOURCE, external_id__in=ids)
-            .values_list("external_id", flat=True)
-        )
-        fresh = [o for o in orders if o.external_id not in existing]
-        self.ctx.counts["purchases_existing"] += len(orders) - len(fresh)
-        self._customer_ids(fresh)
-        now = moment(self.ctx.now)
-        rows = []
-        for o in fresh:
-            customer_id = self.customers.get(o.phone) if o.phone else None
-            if customer_id:
-                self.touched.add(customer_id)
-            rows.append(
-                (
-                    shop.pk,
-                    o.store_id,
-                    customer_id,
-                    SOURCE.value,
-                    o.external_id,
-                    moment(o.occurred_at),
-                    o.total,
-                    o.discount,
-                    o.status,
-                    now,
-                )
-            )
-        purchases_insert(rows=rows)
-        with_lines = [o for o in fresh if o.lines]
-        ids = (
-            dict(
-                Purchase.objects.for_shop(shop)
-                .filter(source=SOURCE, external_id__in=[o.external_id for o in with_lines])
-                .values_list("external_id", "pk")
-            )
-            if with_lines
-            else {}
-        )
-        lines = [
-            (
-                shop.pk,
-                ids[o.external_id],
-                line.product_id,
-                line.name,
-                line.quantity,
-                line.unit_price,
-                line.quantity * line.unit_price,
-            )
-            for o in with_lines
-            for line in o.lines
-        ]
-        lines_insert(rows=lines)
-        purchases = rows
-        self.ctx.counts["purchases_created"] += len(purchases)
-        self.ctx.counts["lines_created"] += len(lines)
+        self.batches.flush(chunk)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from dangol.imports.bulk import roomy_cache
 from dangol.imports.context import Context, context_stores
 from dangol.imports.customer_rows import CustomerWriter
 from dangol.imports.decoding import FileUnreadable, table_read
@@ -71,12 +72,13 @@ def _apply(*, ctx: Context, kind: str, data: bytes, sheet: Any) -> None:
         return
     context_stores(ctx=ctx)
     writer = _writer(kind, ctx)
-    writer.write(table.rows)
-    if kind == PURCHASES and ctx.writing and writer.touched:
-        from dangol.sales.services import customer_stats_rebuild
+    with roomy_cache(file_bytes=len(data)):
+        writer.write(table.rows)
+        if kind == PURCHASES and ctx.writing and writer.touched:
+            from dangol.sales.services import customer_stats_rebuild
 
-        customer_stats_rebuild(shop=ctx.shop, customer_ids=sorted(writer.touched))
-        ctx.counts["customers_touched"] = len(writer.touched)
+            customer_stats_rebuild(shop=ctx.shop, customer_ids=sorted(writer.touched))
+            ctx.counts["customers_touched"] = len(writer.touched)
 
 
 def import_run(
