@@ -1,12 +1,10 @@
 """Owner pages for segments: the list, the builder with a live count, the segment page with
-members and "why is this customer here", the CSV export (audited) and archiving."""
+members and "why is this customer here", and archiving (the CSV export is in
+segment_export_views)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import logging
 from typing import Any
 
@@ -19,8 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dangol.audit.models import AuditAction
-from dangol.audit.requests import audit_for_request
 from dangol.core.phone import mask_phone
 from dangol.customers.selectors import customer_get, customer_list
 from dangol.segments.builtins import BUILTINS
@@ -47,7 +43,7 @@ from dangol.segments.services import (
 )
 from dangol.shops.models import Role
 from dangol.web.charts import sparkline
-from dangol.web.forms import EXPORT_REASONS, SegmentExportForm, SegmentForm
+from dangol.web.forms import SegmentForm
 from dangol.web.segment_rules import (
     Builder,
     ShopOptions,
@@ -73,7 +69,7 @@ def can_manage(request: HttpRequest) -> bool:
     return request.membership.role in (Role.OWNER, Role.MANAGER)
 
 
-def _require_manager(request: HttpRequest) -> None:
+def require_manager(request: HttpRequest) -> None:
     if not can_manage(request):
         raise PermissionDenied(_("Only the owner or a manager can do this."))
 
@@ -116,7 +112,7 @@ def segments(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_POST
 def segments_refresh(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request)
     n = shop_segments_refresh(shop=request.shop)
     messages.success(request, _("Counted the members of %(n)s segments.") % {"n": n})
     return redirect("web:segments")
@@ -227,14 +223,14 @@ def _builder(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
 
 @member_required
 def segment_new(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request)
     return _builder(request, segment=None)
 
 
 @member_required
 def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
     segment = segment_get(shop=request.shop, segment_id=segment_id)
-    _require_manager(request)
+    require_manager(request)
     if segment.builtin_key or segment.archived:
         # Built-ins are the shop's shared vocabulary: read-only, with a copy button.
         return _builder_page(request, segment=segment, form=SegmentForm(), builder=None)
@@ -245,7 +241,7 @@ def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
 @require_POST
 def segment_preview_view(request: HttpRequest) -> HttpResponse:
     """The live count while the owner edits: count, five members, warnings, or the problems."""
-    _require_manager(request)
+    require_manager(request)
     builder = builder_from_post(request.POST, shop=ShopOptions(request.shop))
     preview = None
     if builder.validate():
@@ -269,7 +265,7 @@ def segment_copy_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     segment = segment_get(shop=request.shop, segment_id=segment_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    _require_manager(request)
+    require_manager(request)
     try:
         copy = segment_copy(segment=segment, user=request.user)
     except RuleError as exc:
@@ -282,7 +278,7 @@ def segment_copy_view(request: HttpRequest, segment_id: int) -> HttpResponse:
 @member_required
 def segment_archive_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     segment = segment_get(shop=request.shop, segment_id=segment_id)
-    _require_manager(request)
+    require_manager(request)
     error = ""
     if request.method == "POST":
         try:
@@ -305,7 +301,7 @@ def segment_archive_view(request: HttpRequest, segment_id: int) -> HttpResponse:
 # ── the segment page ───────────────────────────────────────────────────────────────────────
 
 
-def _members(shop: Any, segment: Segment):
+def members_with_totals(shop: Any, segment: Segment):
     """Who is in the segment now, with visits, last visit and spend (as on the customer list)."""
     ids = segment_members(shop=shop, segment=segment).order_by().values("pk")
     return customer_list(shop=shop).filter(pk__in=ids)
@@ -340,7 +336,9 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
     rows: list[dict] = []
     warnings: list[str] = []
     if sentence is not None:
-        page = Paginator(_members(shop, segment), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(members_with_totals(shop, segment), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         rows = [_member_row(c) for c in page.object_list]
         warnings = [pick(*w) for w in segment_warnings(shop=shop, segment=segment)]
     return render(
@@ -410,92 +408,3 @@ def segment_why_view(request: HttpRequest, segment_id: int, customer_id: int) ->
         "web/_segment_why.html" if request.headers.get("HX-Request") else "web/segment_why.html"
     )
     return render(request, template, context)
-
-
-# ── export ─────────────────────────────────────────────────────────────────────────────────
-
-CSV_HEADER = ["이름", "전화번호(마스킹)", "방문", "마지막 방문", "총 구매액"]
-
-
-def _cell(text: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; such text is quoted."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(rows) -> tuple[bytes, int]:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads the Korean correctly only with the byte-order mark
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    n = 0
-    for c in rows:
-        last = timezone.localtime(c.last_visit).strftime("%Y-%m-%d") if c.last_visit else ""
-        writer.writerow(
-            [_cell(c.name or ""), mask_phone(c.phone), c.visit_count, last, c.total_spend or 0]
-        )
-        n += 1
-    return out.getvalue().encode("utf-8"), n
-
-
-def _audit_export(
-    request: HttpRequest, *, segment: Segment, rows: int, form: SegmentExportForm
-) -> None:
-    """The export goes into the access log (table) and, as one JSON line, the audit logger."""
-    reason = form.cleaned_data["reason"]
-    note = form.cleaned_data["note"]
-    label = str(dict(EXPORT_REASONS)[reason])
-    event = audit_for_request(
-        request,
-        action=AuditAction.EXPORT,
-        object_type="segment",
-        object_id=segment.pk,
-        rows=rows,
-        reason=f"{label}: {note}" if note else label,
-    )
-    record = {
-        "event": "segment.export",
-        "audit_event_id": event.pk,
-        "user_id": request.user.pk,
-        "user": request.user.get_username(),
-        "role": request.membership.role,
-        "shop_id": request.shop.pk,
-        "segment_id": segment.pk,
-        "rows": rows,
-        "reason": reason,
-        "at": event.at.isoformat(),
-    }
-    audit.info(
-        "segment.export %s",
-        json.dumps(record, ensure_ascii=False, sort_keys=True),
-        extra={"audit": record},
-    )
-
-
-@member_required
-def segment_export(request: HttpRequest, segment_id: int) -> HttpResponse:
-    shop = request.shop
-    segment = segment_get(shop=shop, segment_id=segment_id)
-    _require_manager(request)
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    form = SegmentExportForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            body, n = _csv(_members(shop, segment).iterator(chunk_size=2000))
-        except RuleError as exc:
-            form.add_error(None, " ".join(pick(p.ko, p.en) for p in exc.problems))
-        else:
-            _audit_export(request, segment=segment, rows=n, form=form)
-            day = timezone.localdate().strftime("%Y%m%d")
-            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = (
-                f'attachment; filename="segment-{segment.pk}-{day}.csv"'
-            )
-            response["Cache-Control"] = "no-store"
-            return response
-    return render(
-        request,
-        "web/segment_export.html",
-        {"segment": segment, "form": form, "nav": "segments"},
-        status=400 if request.method == "POST" else 200,
-    )

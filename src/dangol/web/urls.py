@@ -10,6 +10,7 @@ from dangol.web import (
     privacy_urls,
     public_views,
     security_views,
+    segment_export_views,
     template_views,
     views,
 )
@@ -32,7 +33,11 @@ urlpatterns = [
     path("segments/<int:segment_id>/edit/", seg.segment_edit, name="segment_edit"),
     path("segments/<int:segment_id>/copy/", seg.segment_copy_view, name="segment_copy"),
     path("segments/<int:segment_id>/archive/", seg.segment_archive_view, name="segment_archive"),
-    path("segments/<int:segment_id>/export/", seg.segment_export, name="segment_export"),
+    path(
+        "segments/<int:segment_id>/export/",
+        segment_export_views.segment_export,
+        name="segment_export",
+    ),
     path(
         "segments/<int:segment_id>/why/<int:customer_id>/",
         seg.segment_why_view,
