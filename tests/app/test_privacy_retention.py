@@ -13,12 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dangol.audit.models import AuditEvent
+from dangol.core.phone import format_phone
 from dangol.core.tenancy import shop_scope
 from dangol.customers.models import Customer, CustomerIdentity
 from dangol.customers.services import ConsentInput, consent_record
+from dangol.imports.models import ImportRun
+from dangol.imports.services import import_upload
 from dangol.messaging.models import OutboxMessage
 from dangol.messaging.services import message_enqueue
-from dangol.privacy.erasure import customer_erase
+from dangol.privacy.erasure import _mentions, customer_erase
 from dangol.privacy.models import Erasure, RetentionRun
 from dangol.privacy.retention import inactive_customers, retention_policy_set
 from dangol.privacy.services import dsr_create
@@ -52,6 +55,18 @@ def test_nightly_task_erases_exactly_the_inactive_customers(client, two_shops):
             ),
         )
         recent = _customer(a.shop, "새손님", age_days=300)
+        names_gone = import_upload(
+            shop=a.shop,
+            kind="customers",
+            file_name="g.csv",
+            data=f"이름,전화번호\n{gone.name},{format_phone(gone.phone)}\n".encode("cp949"),
+        )
+        names_buyer = import_upload(
+            shop=a.shop,
+            kind="customers",
+            file_name="b.csv",
+            data=f"이름,전화번호\n{buyer.name},{format_phone(buyer.phone)}\n".encode(),
+        )
         asked = _customer(a.shop, "삭제요청", age_days=30)
         request = dsr_create(shop=a.shop, customer=asked, kind="deletion")
     with shop_scope(b.shop):
@@ -72,6 +87,8 @@ def test_nightly_task_erases_exactly_the_inactive_customers(client, two_shops):
         assert Customer.unscoped.get(pk=kept.pk).name == kept.name
     request.refresh_from_db()
     assert request.status == "done"
+    assert ImportRun.unscoped.get(pk=names_gone.pk).stored_as == ""
+    assert ImportRun.unscoped.get(pk=names_buyer.pk).stored_as
     run = RetentionRun.unscoped.get(shop=a.shop)
     assert run.erased == 1 and run.inactive_years == 2
     assert AuditEvent.unscoped.filter(object_type="retention_run", rows=1).exists()
@@ -81,6 +98,14 @@ def test_nightly_task_erases_exactly_the_inactive_customers(client, two_shops):
     client.force_login(a.owner)
     body = client.get(reverse("web:privacy_requests")).content.decode()
     assert 'data-erased="1"' in body and 'data-erased="0"' in body
+
+
+def test_a_large_batch_matches_stored_files_cell_by_cell():
+    many = {f"010-2000-{n:04d}" for n in range(60)} | {"한가람"}
+    assert _mentions("이름,전화번호\r\n한가람,010-9999-0000\r\n".encode("cp949"), many)
+    assert _mentions(b'name,phone\n"x",010-2000-0042\n', many)
+    assert not _mentions("이름,전화번호\n한가람님,010-3000-0001\n".encode(), many)
+    assert _mentions(b"\x00\xff\xfe\x00garbage\x81", many)  # unreadable: deleted
 
 
 def test_retention_has_a_one_year_minimum(two_shops):

@@ -9,8 +9,10 @@ re-imported number is still not messaged.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -78,7 +80,7 @@ def customer_links() -> list[tuple[type[models.Model], tuple[str, ...], str]]:
     return out
 
 
-def _needles(customer: Customer) -> set[str]:
+def customer_needles(customer: Customer) -> set[str]:
     """Plain spellings of the person's data, to find them in stored files and reports."""
     out = {customer.name, customer.email}
     if customer.phone:
@@ -100,19 +102,31 @@ def _texts(data: bytes) -> list[str]:
         except zipfile.BadZipFile:
             return []
     texts = []
-    for encoding in ("utf-8-sig", "cp949", "utf-16"):
+    # UTF-16 only with its byte-order mark: any even-length binary "decodes" without one.
+    utf16 = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ()
+    for encoding in ("utf-8-sig", "cp949", *utf16):
         try:
-            texts.append(data.decode(encoding))
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:  # a NUL is binary read as text, not a decoding of it
+            texts.append(text)
     return texts
+
+
+# Past this many spellings (a nightly retention batch), a file is matched cell by cell.
+SUBSTRING_LIMIT = 50
+_CELL_SPLIT = re.compile(r"[\t\r\n,;|<>\"]+")
 
 
 def _mentions(data: bytes, needles: set[str]) -> bool:
     texts = _texts(data)
     if not texts:
         return True  # unreadable: it may hold the person, so it goes
-    return any(n in text for text in texts for n in needles)
+    if len(needles) <= SUBSTRING_LIMIT:
+        return any(n in text for text in texts for n in needles)
+    cells = {cell.strip() for text in texts for cell in _CELL_SPLIT.split(text)}
+    return not needles.isdisjoint(cells)
 
 
 def _redact(value: Any, needles: set[str]) -> tuple[Any, bool]:
@@ -132,9 +146,12 @@ def _stored_path(run: ImportRun) -> Path:
     return Path(settings.DATA_DIR) / "imports" / str(run.shop_id) / run.stored_as
 
 
-def _purge_imports(shop: Shop, needles: set[str]) -> int:
-    """Delete stored uploads that mention the person (a file cannot be edited in place: the
-    run keeps its counts) and redact the reports' quoted values. Returns runs touched."""
+def import_uploads_purge(
+    *, shop: Shop, needles: set[str], before: dt.datetime | None = None
+) -> int:
+    """Delete stored uploads that mention the people (a file cannot be edited in place: the
+    run keeps its counts) and redact the reports' quoted values; with ``before``, every upload
+    older than that goes whatever it holds. Returns the runs touched."""
     touched = 0
     runs = ImportRun.objects.for_shop(shop).order_by("pk")
     gone: set[str] = set()
@@ -144,7 +161,10 @@ def _purge_imports(shop: Shop, needles: set[str]) -> int:
             path = _stored_path(run)
             if run.stored_as in gone:
                 run.stored_as, changed = "", True
-            elif path.is_file() and _mentions(path.read_bytes(), needles):
+            elif path.is_file() and (
+                (before is not None and run.created_at < before)
+                or _mentions(path.read_bytes(), needles)
+            ):
                 path.unlink()
                 gone.add(run.stored_as)
                 run.stored_as, changed = "", True
@@ -184,10 +204,11 @@ def _purge_encrypted(customer_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def _erase_one(shop: Shop, customer: Customer) -> dict[str, int]:
+def _erase_one(shop: Shop, customer: Customer, *, scan_imports: bool) -> dict[str, int]:
     ids = [customer.pk]
     counts = {"suppressions": _keep_optouts(shop, customer)}
-    counts["import_runs"] = _purge_imports(shop, _needles(customer))
+    if scan_imports:
+        counts["import_runs"] = import_uploads_purge(shop=shop, needles=customer_needles(customer))
     # Messages not yet sent will never be: blocked, with the reason on record.
     pending = list(
         OutboxMessage.objects.for_shop(shop).filter(
@@ -229,7 +250,7 @@ def _erase_one(shop: Shop, customer: Customer) -> dict[str, int]:
     return counts
 
 
-def _family(shop: Shop, customer: Customer) -> list[Customer]:
+def customer_family(*, shop: Shop, customer: Customer) -> list[Customer]:
     """The customer and every duplicate merged into them (the same person)."""
     found, frontier = [customer], [customer.pk]
     while frontier:
@@ -248,9 +269,11 @@ def customer_erase(
     request: DataSubjectRequest | None = None,
     actor: Any = None,
     ip_address: str | None = None,
+    scan_imports: bool = True,
 ) -> Erasure:
     """Purge one customer's personal data for good; idempotent (a second call changes
-    nothing and returns the first record)."""
+    nothing and returns the first record). ``scan_imports=False`` is for a batch that has
+    already purged the stored uploads with every person's spellings at once."""
     if customer.shop_id != shop.pk:
         raise ErasureError("the customer belongs to another shop")
     done = Erasure.objects.for_shop(shop).filter(customer=customer).first()
@@ -262,8 +285,8 @@ def customer_erase(
             cursor.execute("PRAGMA secure_delete = ON")
     customer = Customer.objects.for_shop(shop).select_for_update().get(pk=customer.pk)
     counts: dict[str, int] = {}
-    for person in _family(shop, customer):
-        for key, n in _erase_one(shop, person).items():
+    for person in customer_family(shop=shop, customer=customer):
+        for key, n in _erase_one(shop, person, scan_imports=scan_imports).items():
             counts[key] = counts.get(key, 0) + n
     erasure = Erasure.objects.for_shop(shop).create(
         shop=shop, customer=customer, source=source, request=request, counts=counts

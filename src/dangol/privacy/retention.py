@@ -13,7 +13,12 @@ from dangol.audit.models import AuditAction
 from dangol.audit.services import audit_record
 from dangol.customers.models import ConsentEvent, Customer
 from dangol.loyalty.models import Checkin
-from dangol.privacy.erasure import customer_erase
+from dangol.privacy.erasure import (
+    customer_erase,
+    customer_family,
+    customer_needles,
+    import_uploads_purge,
+)
 from dangol.privacy.models import (
     MIN_RETENTION_YEARS,
     Erasure,
@@ -98,11 +103,23 @@ def retention_apply(*, shop: Shop, now: dt.datetime | None = None) -> RetentionR
         return None
     now = now or timezone.now()
     cutoff = _cutoff(now, policy.inactive_years)
+    customers = list(
+        Customer.objects.for_shop(shop).filter(pk__in=inactive_customers(shop=shop, cutoff=cutoff))
+    )
+    # Stored uploads first, once for the whole batch (each file read once): an upload older
+    # than the retention period goes in any case. Done before the erasures, so a crash in
+    # between leaves customers still to erase (and scan for) the next night, never the reverse.
+    needles: set[str] = set()
+    for customer in customers:
+        for person in customer_family(shop=shop, customer=customer):
+            needles |= customer_needles(person)
+    if customers:
+        import_uploads_purge(shop=shop, needles=needles, before=cutoff)
     erased = 0
-    for customer in Customer.objects.for_shop(shop).filter(
-        pk__in=inactive_customers(shop=shop, cutoff=cutoff)
-    ):
-        customer_erase(shop=shop, customer=customer, source=ErasureSource.RETENTION)
+    for customer in customers:
+        customer_erase(
+            shop=shop, customer=customer, source=ErasureSource.RETENTION, scan_imports=False
+        )
         erased += 1
     run = RetentionRun.objects.for_shop(shop).create(
         shop=shop, ran_at=now, inactive_years=policy.inactive_years, cutoff=cutoff, erased=erased

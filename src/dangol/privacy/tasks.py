@@ -4,11 +4,10 @@ shop's retention policy is applied."""
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from dangol.core.tenancy import shop_scope
-from dangol.privacy.models import DataSubjectRequest
-from dangol.privacy.services import deletions_execute_due, dsr_erase, retention_apply
+from dangol.privacy.services import deletions_execute_due, retention_apply
 from dangol.shops.models import Shop
 
 
@@ -26,11 +25,3 @@ def nightly_privacy_run() -> dict[str, int]:
 @db_periodic_task(crontab(hour="18", minute="30"))
 def nightly_privacy() -> dict[str, int]:
     return nightly_privacy_run()
-
-
-@db_task()
-def privacy_erase_request(request_id: int) -> None:
-    request = DataSubjectRequest.unscoped.select_related("shop").get(pk=request_id)
-    with shop_scope(request.shop):
-        if request.status == "open":
-            dsr_erase(request=request)
