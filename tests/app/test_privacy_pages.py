@@ -98,6 +98,11 @@ def test_manager_erases_staff_cannot(client, two_shops, django_user_model):
     assert Customer.unscoped.get(pk=a.customer.pk).name == ""
     event = AuditEvent.unscoped.get(action="delete", customer_id=a.customer.pk)
     assert event.username == "manager-a"
+    # The anonymous row still renders everywhere, with nothing of the person on it.
+    for url in (reverse("web:customer", args=[a.customer.pk]), reverse("web:customers"), "/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "김민지" not in response.content.decode() and "2222" not in response.content.decode()
 
 
 def test_another_shops_request_ids_are_404(client, two_shops):
