@@ -9,9 +9,11 @@ purchase, one customer per ~20 rows) is written at the requested size and at a t
 Timed: a plain ``csv.reader`` pass over the big file (the floor: reading the bytes at all),
 the product's ``import_run`` of the small file into one shop and of the big file into the
 other (everything: decoding, mapping, parsing, customer matching and creation, purchases,
-lines, per-customer totals, one transaction). Printed: seconds, rows/s, and the ratios
-import / csv read and big / small (10x = linear). Goal: 1,000,000 rows in ≤ 60 s. This is a
-benchmark, not a test: nothing here runs in CI.
+lines, per-customer totals, one transaction). Printed: seconds, rows/s, the process's CPU
+seconds for each (on a shared machine the wall clock also counts other programs' turns), the
+load average before and after, and the ratios import / csv read and big / small (10x =
+linear). Goal: 1,000,000 rows in ≤ 60 s. This is a benchmark, not a test: nothing here runs in
+CI.
 """
 
 from __future__ import annotations
@@ -88,21 +90,36 @@ def main() -> int:
     t_csv = time.perf_counter() - start
     assert n == args.rows + 1
 
+    cpu: dict[str, float] = {}
+
     def timed(slug: str, data: bytes) -> tuple[float, dict]:
         shop = shop_create(name=slug, slug=slug, category="cafe")
         store_create(shop=shop, code="main", name="본점")
         with shop_scope(shop):
-            begin = time.perf_counter()
+            begin, begin_cpu = time.perf_counter(), time.process_time()
             run = import_run(shop=shop, kind="purchases", data=data, file_name=f"{slug}.csv")
             elapsed = time.perf_counter() - begin
+            cpu[slug] = time.process_time() - begin_cpu
         assert run.status == "imported", run.report["problems"][:3]
         return elapsed, run.counts
 
+    load_before = os.getloadavg()
     t_small, _ = timed("bench-small", small)
     t_big, counts = timed("bench-big", big)
+    load_after = os.getloadavg()
     print(f"csv.reader pass (reference)   {t_csv:8.2f} s")
-    print(f"import {small_rows:>9,} rows     {t_small:8.2f} s  {small_rows / t_small:9,.0f} rows/s")
-    print(f"import {args.rows:>9,} rows     {t_big:8.2f} s  {args.rows / t_big:9,.0f} rows/s")
+    print(
+        f"import {small_rows:>9,} rows     {t_small:8.2f} s  {small_rows / t_small:9,.0f} rows/s"
+        f"  (cpu {cpu['bench-small']:.2f} s)"
+    )
+    print(
+        f"import {args.rows:>9,} rows     {t_big:8.2f} s  {args.rows / t_big:9,.0f} rows/s"
+        f"  (cpu {cpu['bench-big']:.2f} s)"
+    )
+    print(
+        "load average (1, 5, 15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f} "
+        "on {} CPUs".format(*load_before, *load_after, os.cpu_count())
+    )
     print(
         f"ratio import / csv read: {t_big / t_csv:.1f}x;  big / small: {t_big / t_small:.1f}x "
         f"(rows {args.rows / small_rows:.0f}x)"

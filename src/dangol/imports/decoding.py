@@ -191,43 +191,40 @@ def _csv(data: bytes, file_name: str) -> Table:
 
 def _csv_rows(reader: Any) -> Iterator[RawRow]:
     last = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            line = reader.line_num
-            message = str(exc)
-            if "field larger than field limit" in message:
-                yield RawRow(line, None, _too_long(line, ""))
-            elif "unexpected end of data" in message:
-                yield RawRow(
-                    line,
-                    None,
-                    Problem(
-                        code="truncated_file",
-                        ko=f"{line}행에서 파일이 잘렸습니다 (따옴표가 닫히지 않음).",
-                        en=f"The file is cut off at line {line} (a quote is never closed).",
-                        row=line,
-                    ),
-                )
-            else:
-                yield RawRow(
-                    line,
-                    None,
-                    Problem(
-                        code="bad_csv",
-                        ko=f"{line}행의 CSV 형식이 잘못되었습니다 ({message}).",
-                        en=f"Line {line} is not valid CSV ({message}).",
-                        row=line,
-                    ),
-                )
-            return
-        # A record with quoted line breaks spans lines; the report uses the line it starts on.
-        number = last + 1
-        last = reader.line_num
-        yield RawRow(number, cells)
+    try:
+        for cells in reader:
+            # A record with quoted line breaks spans lines; the report uses the line it starts
+            # on.
+            number = last + 1
+            last = reader.line_num
+            yield RawRow(number, cells)
+    except csv.Error as exc:
+        line = reader.line_num
+        message = str(exc)
+        if "field larger than field limit" in message:
+            yield RawRow(line, None, _too_long(line, ""))
+        elif "unexpected end of data" in message:
+            yield RawRow(
+                line,
+                None,
+                Problem(
+                    code="truncated_file",
+                    ko=f"{line}행에서 파일이 잘렸습니다 (따옴표가 닫히지 않음).",
+                    en=f"The file is cut off at line {line} (a quote is never closed).",
+                    row=line,
+                ),
+            )
+        else:
+            yield RawRow(
+                line,
+                None,
+                Problem(
+                    code="bad_csv",
+                    ko=f"{line}행의 CSV 형식이 잘못되었습니다 ({message}).",
+                    en=f"Line {line} is not valid CSV ({message}).",
+                    row=line,
+                ),
+            )
 
 
 def _too_long(row: int, column: str) -> Problem:
@@ -302,7 +299,7 @@ def _checked(rows: Iterator[RawRow], *, width: int) -> Iterator[RawRow]:
                 ),
             )
             continue
-        # Whole-row string work: per-cell generators were a tenth of a big import's time.
+        # Whole-row string work instead of a generator per cell: this runs for every row.
         if not "".join(cells).strip():
             continue
         if max(map(len, cells)) > MAX_CELL_CHARS:
@@ -322,7 +319,7 @@ def _checked(rows: Iterator[RawRow], *, width: int) -> Iterator[RawRow]:
                 ),
             )
             continue
-        yield RawRow(raw.number, cells if len(cells) == width else (cells + [""] * width)[:width])
+        yield raw if len(cells) == width else RawRow(raw.number, (cells + [""] * width)[:width])
 
 
 # ── Excel ──────────────────────────────────────────────────────────────────────────────────
