@@ -26,6 +26,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dangol.messaging import textbytes
+from dangol.messaging.numbers import is_080 as _is_080
+from dangol.messaging.numbers import phone_digits as _phone_digits
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -494,19 +496,6 @@ def _lawful_time(
 
 
 # --- helpers ---
-
-
-def _phone_digits(number: str) -> str:
-    """Digits of a Korean number in domestic form: "+82 2-123-4567" → "021234567"."""
-    digits = re.sub(r"\D", "", number)
-    if number.strip().startswith("+82"):
-        digits = "0" + digits[2:].lstrip("0")
-    return digits
-
-
-def _is_080(number: str) -> bool:
-    digits = _phone_digits(number)
-    return digits.startswith("080") and len(digits) in (10, 11)
 
 
 def fallback_message(message: Message, sender: str) -> Message:

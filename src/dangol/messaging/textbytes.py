@@ -92,6 +92,14 @@ def check(text: str) -> CharProblems:
     """The distinct problem characters of ``text``, in order of first appearance."""
     if text.isascii():
         return CharProblems((), (), ())
+    try:
+        # Both codecs take 1-2 bytes for each character of KS X 1001 proper, and euc_kr takes
+        # 8 for the CP949-only syllables, so equal lengths mean nothing to report (the usual
+        # Korean text, checked in two calls instead of one look-up per character).
+        if len(text.encode("euc_kr")) == len(text.encode("cp949")):
+            return CharProblems((), (), ())
+    except UnicodeEncodeError:
+        pass  # a character CP949 lacks: find it below
     emoji: list[str] = []
     not_cp949: list[str] = []
     outside: list[str] = []
