@@ -12,6 +12,7 @@ its position.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -135,15 +136,29 @@ def _ends_in_rieul(text: str) -> bool:
     return False
 
 
-def render(text: str, values: Mapping[str, object]) -> str:
-    """Fill variables and resolve particles; missing values render as empty text."""
+@functools.lru_cache(maxsize=512)
+def _parts(text: str) -> tuple[tuple[str, str], ...]:
+    """The template as (kind, value) parts: checked and split once per text, since a campaign
+    renders the same template for every recipient."""
     check_template(text)
-    out: list[str] = []
+    parts: list[tuple[str, str]] = []
     last = 0
     for match in _TOKEN.finditer(text):
-        out.append(text[last : match.start()])
-        part = match.group(1).strip()
-        if part in VARIABLES:
+        parts.append(("text", text[last : match.start()]))
+        token = match.group(1).strip()
+        parts.append(("variable" if token in VARIABLES else "particle", token))
+        last = match.end()
+    parts.append(("text", text[last:]))
+    return tuple(parts)
+
+
+def render(text: str, values: Mapping[str, object]) -> str:
+    """Fill variables and resolve particles; missing values render as empty text."""
+    out: list[str] = []
+    for kind, part in _parts(text):
+        if kind == "text":
+            out.append(part)
+        elif kind == "variable":
             value = values.get(part)
             out.append("" if value is None else str(value))
         else:
@@ -156,6 +171,4 @@ def render(text: str, values: Mapping[str, object]) -> str:
                 out.append(f"{with_final}({without})" if len(without) == 1 else without)
             else:
                 out.append(with_final if final else without)
-        last = match.end()
-    out.append(text[last:])
     return "".join(out)
