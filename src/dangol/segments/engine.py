@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from dangol.customers.models import Customer
@@ -60,9 +61,11 @@ def _group_parts(node: Group, ctx: EvalContext) -> list[Q]:
             q = (before & q) if node.op == "all" else (before | q)
         narrow[key] = (rows, q)
     ids = [rows.filter(q).values("customer_id") for rows, q in narrow.values()]
-    if node.op == "any" and len(ids) > 1:
-        # "this or that" over different tables: one id list of their union (de-duplicated:
-        # PostgreSQL then hashes it once for the join; with UNION ALL it took twice as long).
+    if node.op == "any" and len(ids) > 1 and connection.vendor != "postgresql":
+        # "this or that" over different tables, on SQLite: one id list of their union, read
+        # once (at_risk at 1M: 0.98 s, against 1.13 s for "in this list or in that one").
+        # PostgreSQL is faster with the two lists, each hashed and probed from the customers'
+        # index (1.0 s, against 1.96 s for the de-duplicated union it hashes twice).
         ids = [ids[0].union(*ids[1:])]
     return [Q(pk__in=i) for i in ids] + parts
 
