@@ -10,6 +10,7 @@ from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
 from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
 from dangol.imports.services import import_upload
+from dangol.loyalty.checkin import checkin_device_create
 from dangol.privacy.services import dsr_create
 from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
 from dangol.scoring.models import CustomerScore, ScoringRun
@@ -101,7 +102,16 @@ def _web_routes():
 
 
 # No login: the shop comes from the URL (verified webhooks) or a signed token; tested apart.
-PUBLIC_ROUTES = {"webhook", "webhook_token", "unsubscribe"}
+# Reached by a token, not by a login: their foreign and forged tokens are tested where they are
+# built (provider webhooks, unsubscribe, the tablet's pairing link, the customer's own page).
+PUBLIC_ROUTES = {
+    "webhook",
+    "webhook_token",
+    "unsubscribe",
+    "checkin_pair",
+    "customer_page",
+    "customer_page_consent",
+}
 
 
 def _loyalty_rows(shop):
@@ -147,6 +157,13 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         )
     their_card, their_referral = _loyalty_rows(two_shops.a.shop)
     with shop_scope(two_shops.a.shop):
+        their_device, _ = checkin_device_create(
+            shop=two_shops.a.shop,
+            store=two_shops.a.store,
+            name="카운터",
+            staff_pin="2468",
+            user=two_shops.a.owner,
+        )
         their_request = dsr_create(
             shop=two_shops.a.shop, customer=two_shops.a.customer, kind="deletion"
         )
@@ -158,6 +175,7 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         "card_id": their_card.pk,
         "referral_id": their_referral.pk,
         "request_id": their_request.pk,
+        "device_id": their_device.pk,
     }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
