@@ -378,11 +378,16 @@ def test_send_page_forecasts_what_the_gate_would_decide(client, shop):
 def test_send_page_warns_about_variables_a_segment_send_leaves_empty(client, shop):
     with shop_scope(shop.shop):
         template = template_create(
-            shop=shop.shop, name="x", channel="sms", kind="ad", body="{name}님 {points}점"
+            shop=shop.shop,
+            name="x",
+            channel="sms",
+            kind="ad",
+            body="{name}님 {points}점 {stamps}개",
         )
     client.force_login(shop.owner)
     page = client.get(_send_url(shop, template=template.pk)).content.decode()
-    assert "{points}" in re.search(r"<p [^>]*data-unfilled>(.*?)</p>", page, re.S)[1]
+    unfilled = re.search(r"<p [^>]*data-unfilled>(.*?)</p>", page, re.S)[1]
+    assert "{stamps}" in unfilled and "{points}" not in unfilled  # points come from loyalty
     assert "data-unfilled" not in client.get(_send_url(shop)).content.decode()
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dangol.customers.models import Customer
 from dangol.customers.selectors import consent_states
+from dangol.loyalty.selectors import points_balances
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, MessageTemplate, Suppression
 from dangol.messaging.receipts import unsubscribe_url
@@ -17,8 +20,20 @@ from dangol.segments.models import Segment
 from dangol.segments.selectors import segment_members
 from dangol.shops.models import Shop
 
-# The variables campaign_send fills; the forecast renders the same text.
-FILLED = ("name", "shop")
+# The variables campaign_send fills; the forecast renders the same text. The loyalty ones
+# (stamps, coupon code and expiry) need a card or coupon chosen per campaign and loyalty reads
+# for many customers at once, which do not exist yet: they are sent empty.
+FILLED = ("name", "shop", "points")
+
+
+def template_values(*, shop: Shop, customers: Sequence[Customer]) -> dict[int, dict[str, str]]:
+    """What a campaign fills in for each customer: the messaging layer renders values it is
+    given and never reads loyalty itself. Points are the posted balance (one query)."""
+    balances = points_balances(shop=shop, customer_ids=[c.pk for c in customers])
+    return {
+        c.pk: {"name": c.name, "shop": shop.name, "points": f"{balances.get(c.pk, 0):,}"}
+        for c in customers
+    }
 
 
 @dataclass
@@ -64,13 +79,14 @@ def campaign_forecast(
         .values_list("address_bidx", flat=True)
     )
     identity = shop_identity(shop)
+    filled = template_values(shop=shop, customers=people)
     sender = (shop.sender_numbers or [""])[0]
     reasons: Counter[str] = Counter()
     for customer in people:
         if not addresses[customer.pk]:
             out.no_address += 1  # campaign_send skips them: nothing to send to
             continue
-        values = {"name": customer.name, "shop": shop.name}
+        values = filled[customer.pk]
         decision = policy.evaluate(
             policy.Message(
                 channel=template.channel,
