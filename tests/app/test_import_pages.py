@@ -113,7 +113,7 @@ def test_start_page_has_the_upload_form_and_lists_past_runs(owner, shop):
     for preset in ("baemin", "coupangeats", "yogiyo"):
         assert f'value="{preset}"' in html
     assert "배달의민족" in html and "쿠팡이츠" in html and "요기요" in html
-    assert "20 MB" in html
+    assert "최대 20MB" in html
     assert 'data-status="uploaded"' in html and "old.csv" in html
 
 
@@ -335,7 +335,7 @@ def test_a_25_mb_file_is_refused_and_not_kept(owner, shop):
     data = b"\xec\x9d\xb4\xeb\xa6\x84,\xed\x9c\xb4\xeb\x8c\x80\xed\x8f\xb0\n" + b"x" * (25 << 20)
     response = _upload(owner, data, name="big.csv", kind="customers")
     assert response.status_code == 400
-    assert "20 MB" in _html(response)
+    assert "20MB보다 큽니다" in _html(response)
     assert not _runs(shop.shop) and not _kept(shop.shop, data)
 
 

@@ -79,7 +79,7 @@ def test_overview_shows_policy_history_cards_tiers_coupons_and_referrals(owner, 
     html = owner.get(reverse("web:loyalty")).content.decode()
     assert "data-earn-pct>5%" in html
     assert "v2" in html and "v1" in html  # the history
-    assert "earlier keep their own rules" in html
+    assert "이전에 적립된 포인트는 원래 규칙과 유효기간을 유지해요" in html
     assert "커피 10잔" in html and "골드" in html
     row = html[html.index(f'data-template="{w.template.pk}"') :]
     assert 'class="issued">2<' in row and 'class="redeemed">1<' in row
@@ -106,7 +106,7 @@ def test_the_overview_works_for_a_new_shop(staff, w):
     response = staff.get(reverse("web:loyalty"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "No points policy yet" in html
+    assert "아직 포인트 정책이 없어요" in html
     # staff see no settings buttons
     assert reverse("web:loyalty_policy") not in html
     assert reverse("web:loyalty_redeem") in html
@@ -123,7 +123,7 @@ def test_anonymous_visitors_go_to_the_login(client, db):
 def test_changing_the_points_policy_makes_a_new_version(owner, w):
     simple_policy(w, at=timezone.now() - dt.timedelta(days=3), rate_bp=300)
     page = owner.get(reverse("web:loyalty_policy")).content.decode()
-    assert "keep their own rules" in page and 'value="3' in page
+    assert "원래 규칙과 유효기간을 그대로 유지해요" in page and 'value="3' in page
     response = owner.post(
         reverse("web:loyalty_policy"),
         {"earn_rate": "2.5", "points_per_visit": "10", "min_amount": "0", "validity_months": "6"},
