@@ -28,7 +28,7 @@ from dangol.sales.models import PurchaseSource
 SOURCE = PurchaseSource.IMPORT
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     product_id: int | None
     name: str
@@ -36,7 +36,7 @@ class Line:
     unit_price: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     row: int
     external_id: str
