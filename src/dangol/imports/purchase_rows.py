@@ -79,7 +79,8 @@ class PurchaseWriter:
         self.quantities: dict[str, int] = {}
         self.names: dict[str, str] = {}
         self.items: dict[tuple[str, str], tuple[int | None, str]] = {}
-        # This chunk's fast-path values by position; None where the Python parser must look.
+        # This chunk's cell texts by field and the fast path's values by position (None where
+        # the Python parser must look).
         self.texts: dict[str, list[str]] = {}
         self.fast_when: list[dt.datetime | None] = []
         self.fast_amounts: dict[str, list[int | None]] = {}
