@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dangol.automations",
     "dangol.imports",
     "dangol.privacy",
+    "dangol.integrations",
     "dangol.web",
 ]
 

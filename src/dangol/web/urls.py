@@ -5,6 +5,7 @@ from dangol.web import (
     audit_views,
     checkin_urls,
     import_urls,
+    integration_urls,
     loyalty_urls,
     outbox_views,
     privacy_urls,
@@ -62,5 +63,6 @@ urlpatterns = [
     *loyalty_urls.urlpatterns,
     *checkin_urls.urlpatterns,
     *privacy_urls.urlpatterns,
+    *integration_urls.urlpatterns,
     path("<slug:name>/", views.section, name="section"),
 ]

@@ -1,0 +1,1 @@
+"""Connections to other systems: signed outgoing webhooks for the shop's own tools."""
