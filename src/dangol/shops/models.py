@@ -90,3 +90,42 @@ class Membership(ShopScopedModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.shop_id} ({self.role})"
+
+
+class ApiScope(models.TextChoices):
+    PURCHASES_WRITE = "purchases:write", _("Send purchases, refunds and cancellations")
+    CUSTOMERS_WRITE = "customers:write", _("Register customers and consent")
+    CUSTOMERS_READ = "customers:read", _("Look up a customer's points, stamps and coupons")
+    PRODUCTS_WRITE = "products:write", _("Send the product list")
+    COUPONS_REDEEM = "coupons:redeem", _("Redeem coupons")
+
+
+class ApiKey(ShopScopedModel):
+    """A key a store's POS (or another system) uses for the REST API.
+
+    Only a SHA-256 hash of the key is kept; the key itself is shown once when it is created.
+    ``prefix`` (the first characters) stays in clear so that owners can tell keys apart.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "key_hash"], name="apikey_unique_hash_per_shop")
+        ]
+        indexes = [models.Index(fields=["key_hash"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
