@@ -126,3 +126,95 @@ def purchase_bulk_create(
         shop=shop, customer_ids=sorted({r.customer_id for r in rows if r.customer_id})
     )
     return purchases
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    sku: str
+    name: str
+    price: int
+    category: str = ""
+    unit_cost: int = 0
+    active: bool = True
+
+
+@transaction.atomic
+def product_bulk_upsert(*, shop: Shop, rows: Sequence[ProductInput]) -> list[tuple[Product, bool]]:
+    """Create or update products by SKU (the POS's product list); returns each product with
+    whether it was created. All or nothing; a SKU twice in one call is refused."""
+    skus = [row.sku for row in rows]
+    if len(set(skus)) != len(skus):
+        raise SaleError("같은 SKU가 두 번 있습니다 / A SKU appears twice.")
+    for row in rows:
+        if row.price < 0 or row.unit_cost < 0:
+            raise SaleError(f"{row.sku}: 가격은 0 이상 / Prices must be ≥ 0.")
+    existing = {
+        p.sku: p for p in Product.unscoped.select_for_update().filter(shop=shop, sku__in=skus)
+    }
+    fields = ("name", "price", "category", "unit_cost", "active")
+    changed: list[Product] = []
+    new: list[Product] = []
+    result: list[tuple[Product, bool]] = []
+    for row in rows:
+        product = existing.get(row.sku)
+        if product is None:
+            product = Product(shop=shop, sku=row.sku, **{f: getattr(row, f) for f in fields})
+            new.append(product)
+            result.append((product, True))
+            continue
+        if any(getattr(product, f) != getattr(row, f) for f in fields):
+            for f in fields:
+                setattr(product, f, getattr(row, f))
+            changed.append(product)
+        result.append((product, False))
+    Product.unscoped.bulk_create(new)
+    Product.unscoped.bulk_update(changed, fields=list(fields))
+    return result
+
+
+REFUND_KINDS = ("refund", "cancel", "partial_refund")
+
+
+@transaction.atomic
+def purchase_refund(
+    *, shop: Shop, purchase: Purchase, kind: str, refunded_total: int | None = None
+) -> Purchase:
+    """Mark a purchase refunded in full, cancelled, or partly refunded.
+
+    ``refunded_total`` (partial refunds) is the amount refunded so far in all, not this
+    refund's share, so a repeated call changes nothing. A refund or cancellation is final;
+    repeating it is a no-op. The loyalty a purchase earned is reversed by the caller."""
+    if kind not in REFUND_KINDS:
+        raise SaleError(f"알 수 없는 환불 종류 / Unknown refund kind {kind!r}.")
+    if purchase.shop_id != shop.pk:
+        raise SaleError("다른 매장의 구매 / The purchase is not this shop's.")
+    purchase = Purchase.unscoped.select_for_update().get(pk=purchase.pk)
+    final = {
+        "refund": PurchaseStatus.REFUNDED,
+        "cancel": PurchaseStatus.CANCELLED,
+    }
+    if purchase.status in (PurchaseStatus.REFUNDED, PurchaseStatus.CANCELLED):
+        if final.get(kind) == purchase.status:
+            return purchase
+        raise SaleError(
+            "이미 환불되거나 취소된 구매 / The purchase is already refunded or cancelled."
+        )
+    if kind == "partial_refund":
+        if refunded_total is None or not 1 <= refunded_total <= purchase.total:
+            raise SaleError(
+                "부분 환불 금액은 1원 이상 구매 금액 이하 / "
+                "A partial refund is between 1 and the purchase total."
+            )
+        status = (
+            PurchaseStatus.REFUNDED
+            if refunded_total == purchase.total
+            else PurchaseStatus.PARTIALLY_REFUNDED
+        )
+    else:
+        status = final[kind]
+    if status != purchase.status:
+        purchase.status = status
+        purchase.save(update_fields=["status"])
+        if purchase.customer_id:
+            customer_stats_rebuild(shop=shop, customer_ids=[purchase.customer_id])
+    return purchase
