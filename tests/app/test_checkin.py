@@ -428,3 +428,40 @@ def test_concurrent_taps_with_one_key_stamp_once():
     assert _stamps(w, w.customer) == 1
     with shop_scope(w.shop):
         assert points_summary(shop=w.shop, customer=w.customer).balance == 100
+
+
+def test_a_friends_code_on_the_first_visit_rewards_both_after_the_first_paid_visit(client, w):
+    from dangol.loyalty.models import Referral
+    from dangol.loyalty.services import referral_code_issue, referral_program_set
+
+    with shop_scope(w.shop):
+        referral_program_set(shop=w.shop, referrer_points=500, referee_points=300)
+        friend = make_customer(w.shop, name="한지우", phone="010-4444-5555")
+        code = referral_code_issue(shop=w.shop, customer=friend).code
+    paired_client(client, w)
+    screen = _checkin_as(client, PHONE).content.decode()
+    token = re.search(r'name="amount_token" value="([^"]+)"', screen).group(1)
+    join = reverse("web:kiosk_join")
+    base = {"phone": PHONE, "key": KEY, "amount_token": token, "consent": ["pipa_collection"]}
+
+    # A mistyped code refuses the whole join: nothing is created, the code stays on screen.
+    refused = client.post(join, {**base, "referral_code": code[:-1] + "?"}).content.decode()
+    assert 'data-screen="consent"' in refused and "data-error" in refused
+    with shop_scope(w.shop):
+        assert customer_find_by_phone(shop=w.shop, phone=PHONE) is None
+
+    done = client.post(join, {**base, "referral_code": code.lower()}).content.decode()
+    assert 'data-screen="result"' in done
+    with shop_scope(w.shop):
+        newcomer = customer_find_by_phone(shop=w.shop, phone=PHONE)
+        referral = Referral.objects.for_shop(w.shop).get(referee=newcomer)
+        assert referral.referrer_id == friend.pk and referral.status != "rewarded"
+        before = points_summary(shop=w.shop, customer=friend).balance
+
+    # The first paid visit (an amount entered by staff) rewards both sides, once.
+    _checkin_as(client, PHONE, key="tap-key-0002", amount="5000", pin="2468")
+    _checkin_as(client, PHONE, key="tap-key-0003", amount="5000", pin="2468")
+    with shop_scope(w.shop):
+        referral.refresh_from_db()
+        assert referral.status == "rewarded"
+        assert points_summary(shop=w.shop, customer=friend).balance == before + 500

@@ -52,6 +52,8 @@ from dangol.loyalty.selectors import points_policy_at
 from dangol.loyalty.services import (
     points_bonus,
     points_earn_for_purchases,
+    referral_register,
+    referrals_reward_for_purchases,
     stamp_add,
     stamps_award_for_purchases,
 )
@@ -285,6 +287,7 @@ def _purchase_reward(
     )
     points_earn_for_purchases(shop=shop, purchase_ids=[purchase.pk], now=now)
     stamps_award_for_purchases(shop=shop, purchase_ids=[purchase.pk], now=now)
+    referrals_reward_for_purchases(shop=shop, purchase_ids=[purchase.pk], now=now)
     points = (
         PointsEntry.objects.for_shop(shop)
         .filter(purchase=purchase, points__gt=0)
@@ -368,13 +371,16 @@ def checkin_join(
     key: str,
     consents: Iterable[str],
     amount: int = 0,
+    referral_code: str = "",
     ip_address: str | None = None,
     now: dt.datetime | None = None,
 ) -> Checkin:
     """A first visit: create the customer, record exactly the ticked consent boxes of the kiosk
     screen as evidence (wording version, tablet, address), and check in. The collection and use
     of personal data for the service is required; every marketing box is optional and never a
-    condition of the service. A repeated tap finds the customer and changes no consent."""
+    condition of the service. A repeated tap finds the customer and changes no consent. A
+    friend's referral code, if given, is registered with the new customer; a refused code
+    refuses the whole join (nothing is created) so the customer can correct or drop it."""
     now = now or timezone.now()
     shop = device.shop
     ticked = set(consents)
@@ -420,6 +426,17 @@ def checkin_join(
                 device=f"checkin-device:{device.pk}",
             ),
         )
+    if referral_code.strip():
+        try:
+            referral_register(
+                shop=shop,
+                referee=customer,
+                code=referral_code,
+                device_id=f"checkin-device:{device.pk}",
+                now=now,
+            )
+        except LoyaltyError as exc:
+            raise CheckinError("referral_refused", exc.ko, exc.en) from exc
     return checkin_record(
         device=device, customer=customer, key=key, amount=amount, joined=True, now=now
     )

@@ -289,6 +289,7 @@ def kiosk_join(request: HttpRequest, device) -> HttpResponse:
             error=_("Too many check-ins on this tablet. Please wait a minute."),
         )
     ticked = set(request.POST.getlist("consent"))
+    referral_code = request.POST.get("referral_code", "")[:20]
     try:
         checkin = checkin_join(
             device=device,
@@ -296,10 +297,11 @@ def kiosk_join(request: HttpRequest, device) -> HttpResponse:
             key=key,
             consents=ticked,
             amount=amount,
+            referral_code=referral_code,
             ip_address=_ip(request) or None,
         )
     except CheckinError as exc:
-        if exc.code not in ("consent_required", "invalid_consent"):
+        if exc.code not in ("consent_required", "invalid_consent", "referral_refused"):
             return _screen(request, device, "pad", phone=digits, key=key, error=_msg(exc, request))
         return _screen(
             request,
@@ -312,6 +314,9 @@ def kiosk_join(request: HttpRequest, device) -> HttpResponse:
             items=_consent_items(ticked),
             required_kind=KIOSK_REQUIRED,
             wording_version=KIOSK_WORDING_VERSION,
-            error=_("To collect points, please agree to the required item."),
+            referral_code=referral_code,
+            error=_msg(exc, request)
+            if exc.code == "referral_refused"
+            else _("To collect points, please agree to the required item."),
         )
     return _result(request, device, checkin)
