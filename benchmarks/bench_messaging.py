@@ -21,8 +21,10 @@ phase runs in its own process, so its peak RSS is its own:
   "about to send" records, provider call, result records and events):
   - console (reference: the same pipeline with a provider that does no I/O),
   - webhook to a local HTTP gateway speaking the webhook contract (SMS ads),
-  - SMTP to a real aiosmtpd server (informational e-mails; ad e-mails need an unsubscribe
-    link the dispatcher does not attach yet, and the gate blocks them).
+  - SMTP to a real aiosmtpd server (informational e-mails), on --smtp-connections
+    connections (default 4). The server offers PIPELINING (aiosmtpd answers pipelined commands
+    in order but does not advertise it) unless --no-pipelining; --smtp-delay-ms makes it take
+    that long to queue each message, like a busy relay.
   The servers run in their own processes, as a real gateway would, and count what arrives:
   every message must arrive exactly once. "provider alone" is the same number of sends to the
   same server without the outbox, the floor the dispatcher cannot beat; the ratio printed is
@@ -136,7 +138,8 @@ def serve_gateway() -> None:
     server.shutdown()
 
 
-def serve_smtp(pipelining: bool) -> None:
+def serve_smtp(pipelining: bool, delay_ms: int) -> None:
+    import asyncio
     import socket
     import threading
     from collections import Counter
@@ -156,6 +159,10 @@ def serve_smtp(pipelining: bool) -> None:
             return responses
 
         async def handle_DATA(self, server, session, envelope):
+            if delay_ms:
+                # A relay that takes this long to queue each message (disk, filters); other
+                # sessions are served meanwhile.
+                await asyncio.sleep(delay_ms / 1000)
             key = ""
             for line in envelope.content.split(b"\r\n"):
                 if line.lower().startswith(b"x-dangol-idempotency-key:"):
@@ -404,7 +411,13 @@ def phase_enqueue() -> None:
 
 
 def phase_dispatch(
-    provider_name: str, count: int, batch: int, offset: int, connections: int, pipelining: bool
+    provider_name: str,
+    count: int,
+    batch: int,
+    offset: int,
+    connections: int,
+    pipelining: bool,
+    delay_ms: int,
 ) -> None:
     _django()
     from collections import Counter
@@ -428,7 +441,11 @@ def phase_dispatch(
         make = lambda: WebhookProvider(url=url, secret=SECRET)  # noqa: E731
         channel = "sms"
     elif provider_name == "smtp":
-        server = Server("smtp", *([] if pipelining else ["--no-pipelining"]))
+        server = Server(
+            "smtp",
+            *([] if pipelining else ["--no-pipelining"]),
+            *(["--smtp-delay-ms", str(delay_ms)] if delay_ms else []),
+        )
         provider = SmtpProvider(
             "127.0.0.1",
             server.port,
@@ -724,11 +741,14 @@ def main() -> None:
     parser.add_argument(
         "--no-pipelining", action="store_true", help="the SMTP server does not offer PIPELINING"
     )
+    parser.add_argument(
+        "--smtp-delay-ms", type=int, default=0, help="the SMTP server's time to queue a message"
+    )
     args = parser.parse_args()
     if args.serve == "gateway":
         return serve_gateway()
     if args.serve == "smtp":
-        return serve_smtp(not args.no_pipelining)
+        return serve_smtp(not args.no_pipelining, args.smtp_delay_ms)
     if args.phase == "seed":
         return phase_seed(args.customers)
     if args.phase == "enqueue":
@@ -741,6 +761,7 @@ def main() -> None:
             args.offset,
             args.smtp_connections,
             not args.no_pipelining,
+            args.smtp_delay_ms,
         )
     if args.dispatch * 2 > args.customers * 3 // 5:
         raise SystemExit("--dispatch must be at most 30 % of --customers (two ad slices)")
@@ -750,6 +771,8 @@ def main() -> None:
     smtp_options = ["--smtp-connections", str(args.smtp_connections)]
     if args.no_pipelining:
         smtp_options.append("--no-pipelining")
+    if args.smtp_delay_ms:
+        smtp_options += ["--smtp-delay-ms", str(args.smtp_delay_ms)]
     runs = [
         bench(db, args.customers, args.dispatch, smtp, args.batch, smtp_options) for db in databases
     ]
