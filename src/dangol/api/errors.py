@@ -24,13 +24,13 @@ class ApiError(Exception):
         super().__init__(self.message)
 
 
-def body_too_large() -> ApiError:
+def body_too_large(max_bytes: int = MAX_BODY_BYTES) -> ApiError:
     return ApiError(
         413,
         "body_too_large",
-        f"요청이 너무 큽니다 ({MAX_BODY_BYTES // 1024}KB까지).",
-        f"Request body too large (at most {MAX_BODY_BYTES // 1024} KB).",
-        {"max_bytes": MAX_BODY_BYTES},
+        f"요청이 너무 큽니다 ({max_bytes // 1024}KB까지).",
+        f"Request body too large (at most {max_bytes // 1024} KB).",
+        {"max_bytes": max_bytes},
     )
 
 
@@ -81,11 +81,20 @@ def _has_nul(data: Any) -> bool:
 
 class JsonObjectParser(Parser):
     """JSON bodies only: a single object, at most ``MAX_BODY_BYTES``, no NUL characters
-    (PostgreSQL text and jsonb cannot hold them)."""
+    (PostgreSQL text and jsonb cannot hold them).
+
+    ``limits`` raises the cap for some paths (exact request paths → bytes), e.g. batches."""
+
+    def __init__(self, limits: dict[str, int] | None = None) -> None:
+        self.limits = dict(limits or {})
+
+    def max_bytes(self, request: HttpRequest) -> int:
+        return self.limits.get(request.path, MAX_BODY_BYTES)
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        if _content_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
-            raise body_too_large()
+        cap = self.max_bytes(request)
+        if _content_length(request) > cap or len(request.body) > cap:
+            raise body_too_large(cap)
         try:
             data = json.loads(
                 request.body,

@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
-from dangol.api import customers, segments
+from dangol.api import customers, ingest, segments
 from dangol.api.errors import ApiError, JsonObjectParser, body_too_large
 
 api = NinjaAPI(
@@ -16,7 +16,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=django_auth,
-    parser=JsonObjectParser(),
+    parser=JsonObjectParser(limits=dict.fromkeys(ingest.BATCH_PATHS, ingest.BATCH_MAX_BYTES)),
 )
 
 
@@ -81,3 +81,4 @@ def http_error(request, exc):
 
 api.add_router("/v1/customers", customers.router)
 api.add_router("/v1/segments", segments.router)
+api.add_router("/v1/pos", ingest.router)

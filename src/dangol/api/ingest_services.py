@@ -1,0 +1,381 @@
+"""Writes behind the POS API: purchases one by one and in batches (idempotent by external id,
+a status per item), refunds with the loyalty they earned taken back, customers by phone,
+consent and products. Reads are in ``ingest_selectors``; the routes in ``ingest`` stay thin.
+
+A batch is not all or nothing: each item is. The fast path writes every new purchase with one
+``purchase_bulk_create`` inside a savepoint; if anything in it fails, the savepoint is rolled
+back and the items are written one by one, each in its own savepoint, so that a bad item is
+reported and the good ones are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from django.db import IntegrityError, transaction
+
+from dangol.api.ingest_selectors import (
+    customers_by_phone,
+    products_by_sku,
+    purchases_by_external_id,
+)
+from dangol.core.phone import normalize_phone
+from dangol.customers.models import ConsentEvent, ConsentSource, CreatedVia, Customer
+from dangol.customers.selectors import customer_find_by_phone
+from dangol.customers.services import (
+    ConsentInput,
+    CustomerError,
+    CustomerInput,
+    consent_record,
+    customer_create,
+)
+from dangol.loyalty.errors import LoyaltyError
+from dangol.loyalty.services import (
+    points_earn_for_purchases,
+    points_reverse_for_purchase,
+    referrals_reward_for_purchases,
+    stamps_award_for_purchases,
+    stamps_reverse_for_purchase,
+)
+from dangol.sales.models import Purchase, PurchaseSource, PurchaseStatus
+from dangol.sales.services import (
+    LineInput,
+    PurchaseInput,
+    SaleError,
+    purchase_bulk_create,
+    purchase_refund,
+)
+from dangol.shops.models import Shop, Store
+
+SOURCE = PurchaseSource.POS
+
+
+class IngestError(ValueError):
+    """A refused item or request: a stable code, the field at fault, Korean and English."""
+
+    def __init__(self, code: str, ko: str, en: str, *, field: str | None = None, status=422):
+        self.code, self.ko, self.en, self.field, self.status = code, ko, en, field, status
+        super().__init__(f"{ko} / {en}")
+
+
+@dataclass(frozen=True)
+class LineData:
+    name: str
+    quantity: int
+    unit_price: int
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseData:
+    external_id: str
+    occurred_at: dt.datetime
+    lines: Sequence[LineData]
+    discount: int = 0
+    customer_phone: str | None = None
+    customer_name: str | None = None
+
+
+@dataclass
+class ItemResult:
+    index: int
+    external_id: str
+    status: str  # created | duplicate | error (pending while the batch is written)
+    purchase: Purchase | None = None
+    error: IngestError | None = None
+    data: PurchaseData | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    row: PurchaseInput | None = field(default=None, repr=False)
+
+
+def _error(result: ItemResult, error: IngestError) -> None:
+    result.status, result.error = "error", error
+
+
+def _loyalty_hooks(*, shop: Shop, purchase_ids: list[int]) -> None:
+    if purchase_ids:
+        points_earn_for_purchases(shop=shop, purchase_ids=purchase_ids)
+        stamps_award_for_purchases(shop=shop, purchase_ids=purchase_ids)
+        referrals_reward_for_purchases(shop=shop, purchase_ids=purchase_ids)
+
+
+def _write(*, shop: Shop, pending: list[ItemResult], customers: dict[str, Customer]) -> None:
+    """Create the customers named by the items, then the purchases, then their loyalty."""
+    for item in pending:
+        assert item.data is not None
+        if item.phone and item.phone not in customers:
+            customers[item.phone] = customer_create(
+                shop=shop,
+                data=CustomerInput(name=item.data.customer_name or "", phone=item.phone),
+                created_via=CreatedVia.API,
+            )
+    rows = [
+        replace(i.row, customer_id=customers[i.phone].pk if i.phone else None)  # type: ignore[type-var]
+        for i in pending
+    ]
+    purchases = purchase_bulk_create(shop=shop, rows=rows)
+    _loyalty_hooks(shop=shop, purchase_ids=[p.pk for p in purchases])
+    for item, purchase in zip(pending, purchases, strict=True):
+        item.status, item.purchase = "created", purchase
+
+
+def _split(text: str) -> tuple[str, str]:
+    ko, _, en = text.partition(" / ")
+    return ko, en or ko
+
+
+def _failure(exc: Exception) -> IngestError:
+    if isinstance(exc, CustomerError):
+        return IngestError(
+            "invalid_customer",
+            *_split(str(exc)),
+            field=f"customer_{exc.field}" if exc.field else None,
+        )
+    if isinstance(exc, LoyaltyError):
+        return IngestError(f"loyalty_{exc.code}", exc.ko, exc.en)
+    return IngestError("invalid_purchase", *_split(str(exc)))
+
+
+def _prepare(
+    *, shop: Shop, store: Store, items: Sequence[PurchaseData | IngestError]
+) -> tuple[list[ItemResult], dict[str, Customer]]:
+    """Each item's result so far: refused, duplicate, or pending with its row ready."""
+    results: list[ItemResult] = []
+    seen: set[str] = set()
+    for index, data in enumerate(items):
+        if isinstance(data, IngestError):
+            results.append(ItemResult(index, "", "error", error=data))
+            continue
+        result = ItemResult(index, data.external_id, "pending", data=data)
+        results.append(result)
+        if data.external_id in seen:
+            _error(
+                result,
+                IngestError(
+                    "duplicate_in_batch",
+                    "같은 external_id가 이 요청에 두 번 있습니다",
+                    "This external_id appears twice in the request.",
+                    field="external_id",
+                ),
+            )
+            continue
+        seen.add(data.external_id)
+        if data.customer_phone:
+            try:
+                result.phone = normalize_phone(data.customer_phone)
+            except ValueError as exc:
+                _error(
+                    result,
+                    IngestError("invalid_phone", *_split(str(exc)), field="customer_phone"),
+                )
+    pending = [r for r in results if r.status == "pending"]
+    existing = purchases_by_external_id(
+        shop=shop, source=SOURCE, external_ids=[r.external_id for r in pending]
+    )
+    customers = customers_by_phone(shop=shop, phones=[r.phone for r in pending if r.phone])
+    skus = sorted({line.sku for r in pending for line in r.data.lines if line.sku})  # type: ignore[union-attr]
+    products = products_by_sku(shop=shop, skus=skus)
+    for result in pending:
+        data = result.data
+        assert data is not None
+        found = existing.get(result.external_id)
+        if found is not None:
+            if found.store_id == store.pk:
+                result.status, result.purchase = "duplicate", found
+            else:
+                _error(result, _conflict())
+            continue
+        if result.phone and result.phone not in customers and not data.customer_name:
+            _error(
+                result,
+                IngestError(
+                    "unknown_customer",
+                    "이 전화번호의 고객이 없습니다. 고객을 먼저 등록하거나 customer_name을 "
+                    "보내 주세요",
+                    "No customer has this phone: register the customer first or send "
+                    "customer_name.",
+                    field="customer_phone",
+                ),
+            )
+            continue
+        result.row = PurchaseInput(
+            store_id=store.pk,
+            customer_id=None,
+            source=SOURCE,
+            external_id=data.external_id,
+            occurred_at=data.occurred_at,
+            discount=data.discount,
+            lines=[
+                LineInput(
+                    product=products.get(line.sku) if line.sku else None,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                )
+                for line in data.lines
+            ],
+        )
+    return results, customers
+
+
+def _conflict() -> IngestError:
+    return IngestError(
+        "external_id_conflict",
+        "다른 지점의 구매가 이 external_id를 쓰고 있습니다",
+        "A purchase of another store already has this external_id.",
+        field="external_id",
+        status=409,
+    )
+
+
+@transaction.atomic
+def pos_purchases_ingest(
+    *, shop: Shop, store: Store, items: Sequence[PurchaseData | IngestError]
+) -> list[ItemResult]:
+    """Write POS purchases for one store. Each item is ``created`` (with its loyalty),
+    ``duplicate`` (its external id was sent before: the existing purchase is returned) or
+    ``error``. ``items`` may hold an ``IngestError`` where the item's schema was refused."""
+    results, customers = _prepare(shop=shop, store=store, items=items)
+    pending = [r for r in results if r.status == "pending"]
+    if not pending:
+        return results
+    try:
+        with transaction.atomic():
+            _write(shop=shop, pending=pending, customers=dict(customers))
+        return results
+    except (SaleError, CustomerError, LoyaltyError, IntegrityError):
+        for item in pending:
+            item.status, item.purchase = "pending", None
+    # Slow path: one savepoint per item, so that one bad item does not sink the others.
+    for item in pending:
+        try:
+            with transaction.atomic():
+                _write(shop=shop, pending=[item], customers=customers)
+        except IntegrityError:
+            again = purchases_by_external_id(
+                shop=shop, source=SOURCE, external_ids=[item.external_id]
+            ).get(item.external_id)
+            if again is not None and again.store_id == store.pk:
+                item.status, item.purchase = "duplicate", again
+            else:
+                _error(item, _conflict())
+        except (SaleError, CustomerError, LoyaltyError) as exc:
+            _error(item, _failure(exc))
+    return results
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    purchase: Purchase
+    points_reversed: int
+    stamps_reversed: int
+
+
+@transaction.atomic
+def pos_purchase_refund(
+    *, shop: Shop, store: Store, external_id: str, kind: str, refunded_total: int | None = None
+) -> RefundResult:
+    """Refund (in full or in part) or cancel a purchase of this store, and take back the
+    points (and, unless the refund is partial, the stamps) it earned. Repeat-safe."""
+    purchase = purchases_by_external_id(shop=shop, source=SOURCE, external_ids=[external_id]).get(
+        external_id
+    )
+    if purchase is None or purchase.store_id != store.pk:
+        raise IngestError(
+            "purchase_not_found",
+            "이 지점에 그런 external_id의 구매가 없습니다",
+            "This store has no purchase with that external_id.",
+            field="external_id",
+            status=404,
+        )
+    try:
+        purchase = purchase_refund(
+            shop=shop, purchase=purchase, kind=kind, refunded_total=refunded_total
+        )
+    except SaleError as exc:
+        final = purchase.status in (PurchaseStatus.REFUNDED, PurchaseStatus.CANCELLED)
+        raise IngestError(
+            "already_final" if final else "invalid_refund",
+            *_split(str(exc)),
+            field=None if final else "refunded_total",
+            status=409 if final else 422,
+        ) from exc
+    entry = points_reverse_for_purchase(
+        shop=shop,
+        purchase=purchase,
+        refunded_amount=refunded_total
+        if purchase.status == PurchaseStatus.PARTIALLY_REFUNDED
+        else None,
+    )
+    stamps = 0
+    if purchase.status in (PurchaseStatus.REFUNDED, PurchaseStatus.CANCELLED):
+        stamps = stamps_reverse_for_purchase(shop=shop, purchase=purchase)
+    return RefundResult(purchase, -entry.points if entry is not None else 0, stamps)
+
+
+@transaction.atomic
+def pos_customer_upsert(
+    *, shop: Shop, store: Store, phone: str, name: str, email: str = ""
+) -> tuple[Customer, bool]:
+    """The customer with this phone, created when there is none (returns whether it was).
+    An existing customer is returned unchanged: what the shop keeps about its customers is
+    edited in Dangol, not overwritten by a POS."""
+    try:
+        e164 = normalize_phone(phone)
+    except ValueError as exc:
+        raise IngestError("invalid_phone", *_split(str(exc)), field="phone") from exc
+    customer = customer_find_by_phone(shop=shop, phone=e164)
+    if customer is not None:
+        return customer, False
+    try:
+        customer = customer_create(
+            shop=shop,
+            data=CustomerInput(name=name, phone=e164, email=email, home_store=store),
+            created_via=CreatedVia.API,
+        )
+    except CustomerError as exc:
+        raise IngestError("invalid_customer", *_split(str(exc)), field=exc.field) from exc
+    return customer, True
+
+
+@transaction.atomic
+def pos_consent_record(
+    *,
+    shop: Shop,
+    phone: str,
+    kind: str,
+    granted: bool,
+    evidence: str,
+    occurred_at: dt.datetime | None = None,
+    wording_version: str = "",
+    ip_address: str | None = None,
+) -> ConsentEvent:
+    """Append a consent event (source "api") for the customer with this phone."""
+    try:
+        e164 = normalize_phone(phone)
+    except ValueError as exc:
+        raise IngestError("invalid_phone", *_split(str(exc)), field="phone") from exc
+    customer = customer_find_by_phone(shop=shop, phone=e164)
+    if customer is None:
+        raise IngestError(
+            "customer_not_found",
+            "이 전화번호의 고객이 없습니다",
+            "No customer has this phone.",
+            field="phone",
+            status=404,
+        )
+    return consent_record(
+        customer=customer,
+        data=ConsentInput(
+            kind=kind,
+            granted=granted,
+            source=ConsentSource.API,
+            occurred_at=occurred_at,
+            wording_version=wording_version,
+            evidence=evidence,
+            ip_address=ip_address,
+            device="api",
+        ),
+    )
