@@ -465,3 +465,27 @@ def test_a_friends_code_on_the_first_visit_rewards_both_after_the_first_paid_vis
         referral.refresh_from_db()
         assert referral.status == "rewarded"
         assert points_summary(shop=w.shop, customer=friend).balance == before + 500
+
+
+def test_the_customer_asks_for_deletion_from_their_own_page(client, w, other):
+    from dangol.privacy.models import DataSubjectRequest
+
+    url = _page(w, w.customer)
+    response = client.post(url + "request/", {"kind": "deletion"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "data-requested" in page and 'data-open-request="deletion"' in page
+    client.post(url + "request/", {"kind": "deletion"})  # a second tap files nothing more
+    with shop_scope(w.shop):
+        (filed,) = DataSubjectRequest.objects.for_shop(w.shop).filter(customer=w.customer)
+        assert (filed.kind, filed.channel, filed.status) == ("deletion", "self", "open")
+        assert (filed.due_at - filed.received_at).days == 10
+    # A correction needs the shop; unknown kinds and another shop's customer are 404.
+    assert client.post(url + "request/", {"kind": "correction"}).status_code == 404
+    assert client.post(url + "request/", {"kind": "nonsense"}).status_code == 404
+    with shop_scope(other.shop):
+        theirs = other.customer
+    mixed = signing.dumps([w.shop.pk, theirs.pk], salt=PAGE_SALT, compress=True)
+    assert client.post(reverse("web:customer_page_request", args=[mixed])).status_code == 404
+    with shop_scope(other.shop):
+        assert not DataSubjectRequest.objects.for_shop(other.shop).exists()

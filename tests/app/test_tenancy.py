@@ -111,6 +111,7 @@ PUBLIC_ROUTES = {
     "checkin_pair",
     "customer_page",
     "customer_page_consent",
+    "customer_page_request",
 }
 
 

@@ -148,6 +148,36 @@ def dsr_create(
     return request
 
 
+# What a customer may ask for on their own page; a correction needs a conversation with the shop.
+SELF_SERVICE_KINDS = (RequestKind.ACCESS, RequestKind.DELETION, RequestKind.STOP)
+
+
+@transaction.atomic
+def dsr_create_self(
+    *, shop: Shop, customer: Customer, kind: str, ip_address: str | None = None
+) -> DataSubjectRequest:
+    """A request from the customer's own signed page. Asking again while the same kind of
+    request is still open returns that request, so a repeated tap files nothing twice."""
+    if kind not in SELF_SERVICE_KINDS:
+        raise RequestError("이 페이지에서 할 수 없는 요청이에요.", "Not a request this page takes.")
+    Customer.objects.for_shop(shop).select_for_update().filter(pk=customer.pk).first()
+    open_request = (
+        DataSubjectRequest.objects.for_shop(shop)
+        .filter(customer=customer, kind=kind, status=RequestStatus.OPEN)
+        .order_by("pk")
+        .first()
+    )
+    if open_request is not None:
+        return open_request
+    return dsr_create(
+        shop=shop,
+        customer=customer,
+        kind=kind,
+        channel=RequestChannel.SELF,
+        ip_address=ip_address,
+    )
+
+
 @dataclass(frozen=True)
 class AccessFile:
     name: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dangol.privacy.erasure import ErasureError, customer_erase
 from dangol.privacy.requests import (
+    SELF_SERVICE_KINDS,
     AccessFile,
     Correction,
     RequestError,
     deletions_execute_due,
     dsr_correct,
     dsr_create,
+    dsr_create_self,
     dsr_erase,
     dsr_fulfil_access,
     dsr_refuse,
@@ -20,6 +22,7 @@ from dangol.privacy.requests import (
 from dangol.privacy.retention import RetentionError, retention_apply, retention_policy_set
 
 __all__ = [
+    "SELF_SERVICE_KINDS",
     "AccessFile",
     "Correction",
     "ErasureError",
@@ -29,6 +32,7 @@ __all__ = [
     "deletions_execute_due",
     "dsr_correct",
     "dsr_create",
+    "dsr_create_self",
     "dsr_erase",
     "dsr_fulfil_access",
     "dsr_refuse",

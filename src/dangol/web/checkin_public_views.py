@@ -25,6 +25,8 @@ from dangol.loyalty.checkin import (
     customer_page_withdraw,
 )
 from dangol.loyalty.checkin_selectors import loyalty_card
+from dangol.privacy.models import DataSubjectRequest, RequestStatus
+from dangol.privacy.services import SELF_SERVICE_KINDS, RequestError, dsr_create_self
 from dangol.shops.models import Shop
 from dangol.web.checkin_views import stamp_rows
 
@@ -75,6 +77,13 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
             "stamp_rows": stamp_rows(card),
             "consents": consents,
             "done": request.GET.get("done", "") in WITHDRAWABLE,
+            "request_kinds": SELF_SERVICE_KINDS,
+            "open_requests": list(
+                DataSubjectRequest.objects.for_shop(shop)
+                .filter(customer=customer, status=RequestStatus.OPEN)
+                .order_by("received_at")
+            ),
+            "requested": request.GET.get("requested", "") in SELF_SERVICE_KINDS,
         }
         return render(request, "web/checkin_me.html", context)
 
@@ -100,3 +109,28 @@ def customer_page_consent(request: HttpRequest, token: str) -> HttpResponse:
             raise Http404("unknown consent") from exc
     page = reverse("web:customer_page", args=[token])
     return redirect(f"{page}?done={kind}#consent")
+
+
+@require_POST
+def customer_page_request(request: HttpRequest, token: str) -> HttpResponse:
+    """Access to, deletion of, or a stop to the processing of one's own data, asked from the
+    signed page; the shop sees it on its request list with the 10-day deadline."""
+    if _limited(request):
+        return HttpResponse(status=429)
+    resolved = _resolve(request, token)
+    if isinstance(resolved, HttpResponse):
+        return resolved
+    shop, customer = resolved
+    kind = request.POST.get("kind", "")
+    with shop_scope(shop):
+        try:
+            dsr_create_self(
+                shop=shop,
+                customer=customer,
+                kind=kind,
+                ip_address=request.META.get("REMOTE_ADDR") or None,
+            )
+        except RequestError as exc:
+            raise Http404("unknown request") from exc
+    page = reverse("web:customer_page", args=[token])
+    return redirect(f"{page}?requested={kind}#privacy")

@@ -21,4 +21,5 @@ urlpatterns: list[URLPattern] = [
     path("kiosk/pair/<str:code>/", kiosk.checkin_pair, name="checkin_pair"),
     path("me/<str:token>/", me.customer_page, name="customer_page"),
     path("me/<str:token>/consent/", me.customer_page_consent, name="customer_page_consent"),
+    path("me/<str:token>/request/", me.customer_page_request, name="customer_page_request"),
 ]
