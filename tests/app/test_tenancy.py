@@ -10,6 +10,7 @@ from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
 from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
 from dangol.imports.services import import_upload
+from dangol.integrations.services import webhook_subscription_create
 from dangol.loyalty.checkin import checkin_device_create
 from dangol.privacy.services import dsr_create
 from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
@@ -168,6 +169,11 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         their_request = dsr_create(
             shop=two_shops.a.shop, customer=two_shops.a.customer, kind="deletion"
         )
+        their_webhook = webhook_subscription_create(
+            shop=two_shops.a.shop,
+            url="https://hooks.example.com/a",
+            event_types=["purchase.created"],
+        ).subscription
     client.force_login(two_shops.b.owner)
     foreign_ids = {
         "customer_id": two_shops.a.customer.pk,
@@ -177,6 +183,7 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         "referral_id": their_referral.pk,
         "request_id": their_request.pk,
         "device_id": their_device.pk,
+        "subscription_id": their_webhook.pk,
     }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
