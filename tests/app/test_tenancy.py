@@ -17,11 +17,12 @@ from dangol.sales.models import CustomerStats, Product, Purchase, PurchaseLine
 from dangol.scoring.models import CustomerScore, ScoringRun
 from dangol.segments.models import Segment, SegmentCount, SegmentMembership
 from dangol.segments.services import segment_create
-from dangol.shops.models import Membership, Store
+from dangol.shops.models import ApiKey, Membership, Store
 
 SCOPED_MODELS = [
     Store,
     Membership,
+    ApiKey,
     Customer,
     CustomerIdentity,
     ConsentEvent,
