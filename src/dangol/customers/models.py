@@ -124,6 +124,7 @@ class ConsentSource(models.TextChoices):
     WEB = "web", _("Web form")
     OPTOUT_080 = "080", _("080 opt-out")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    MERGE = "merge", _("Merge of two customers")
 
 
 class ConsentEvent(ShopScopedModel):
@@ -150,3 +151,62 @@ class ConsentEvent(ShopScopedModel):
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
         indexes = [models.Index(fields=["shop", "customer", "kind", "occurred_at"])]
+
+
+class CustomerMerge(ShopScopedModel):
+    """One merge of two customers of a shop, with what it moved, so that it can be undone.
+
+    ``moved`` maps "app.Model.field" to the ids of the rows re-pointed from ``merged`` to
+    ``kept``; ``kept_back`` the rows left on ``merged`` because moving them would break a unique
+    constraint; ``consent_events`` the refusals the merge wrote for ``kept`` (they stay after an
+    undo: an opt-out is never undone).
+    """
+
+    kept = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    moved = models.JSONField(default=dict)
+    kept_back = models.JSONField(default=dict)
+    consent_events = models.JSONField(default=list)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "merged"],
+                condition=models.Q(undone_at__isnull=True),
+                name="customer_merge_in_force_once",
+            )
+        ]
+        indexes = [models.Index(fields=["shop", "merged_at"])]
+
+
+class MergeDismissal(ShopScopedModel):
+    """The owner said two customers are not the same person: never suggest the pair again.
+
+    ``first`` is the customer with the lower id, so a pair has one row whatever the order.
+    """
+
+    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("not the same person")
+        verbose_name_plural = _("not the same person")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "first", "second"], name="merge_dismissal_once_per_pair"
+            )
+        ]
