@@ -8,7 +8,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dangol.audit.models import AuditEvent
 from dangol.core.tenancy import NoShopInScope, ShopScopedModel, shop_scope
-from dangol.customers.models import ConsentEvent, Customer, CustomerIdentity
+from dangol.customers.merging import customer_merge
+from dangol.customers.models import (
+    ConsentEvent,
+    Customer,
+    CustomerIdentity,
+    CustomerMerge,
+    MergeDismissal,
+)
 from dangol.imports.services import import_upload
 from dangol.integrations.services import webhook_subscription_create
 from dangol.loyalty.checkin import checkin_device_create
@@ -18,6 +25,7 @@ from dangol.scoring.models import CustomerScore, ScoringRun
 from dangol.segments.models import Segment, SegmentCount, SegmentMembership
 from dangol.segments.services import segment_create
 from dangol.shops.models import ApiKey, Membership, Store
+from tests.app.factories import make_customer
 
 SCOPED_MODELS = [
     Store,
@@ -26,6 +34,8 @@ SCOPED_MODELS = [
     Customer,
     CustomerIdentity,
     ConsentEvent,
+    CustomerMerge,
+    MergeDismissal,
     Product,
     Purchase,
     PurchaseLine,
@@ -170,6 +180,10 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         their_request = dsr_create(
             shop=two_shops.a.shop, customer=two_shops.a.customer, kind="deletion"
         )
+        their_twin = make_customer(two_shops.a.shop, name="김민지", phone="010-8888-2222")
+        their_merge = customer_merge(
+            shop=two_shops.a.shop, keep=two_shops.a.customer, merge=their_twin, user=None
+        )
         their_webhook = webhook_subscription_create(
             shop=two_shops.a.shop,
             url="https://hooks.example.com/a",
@@ -185,6 +199,7 @@ def test_walk_every_owner_route_with_other_shops_ids(client, two_shops):
         "request_id": their_request.pk,
         "device_id": their_device.pk,
         "subscription_id": their_webhook.pk,
+        "merge_id": their_merge.pk,
     }
     # Our own segment with their customer must not leak either.
     mixed_ids = {"customer_id": two_shops.a.customer.pk, "segment_id": ours.pk}
