@@ -45,6 +45,7 @@ from dangol.customers.models import (
     ConsentSource,
     Customer,
     CustomerMerge,
+    MergeDismissal,
 )
 from dangol.shops.models import Shop
 
@@ -364,3 +365,22 @@ def customer_unmerge(*, shop: Shop, merge_record: CustomerMerge, user: Any) -> C
 def merge_moved_count(record: CustomerMerge, keys: Iterable[str] | None = None) -> int:
     """How many rows a merge moved (of these relations, or of all)."""
     return sum(len(ids) for key, ids in record.moved.items() if keys is None or key in keys)
+
+
+@transaction.atomic
+def merge_dismissal_create(
+    *, shop: Shop, first: Customer, second: Customer, user: Any
+) -> MergeDismissal:
+    """Remember that two customers are not the same person: the pair is not suggested again."""
+    if first.shop_id != shop.pk or second.shop_id != shop.pk:
+        raise MergeError("다른 매장의 고객입니다 / Customers of another shop.")
+    if first.pk == second.pk:
+        raise MergeError("같은 고객입니다 / The same customer twice.")
+    low, high = sorted((first, second), key=lambda c: c.pk)
+    dismissal, _ = MergeDismissal.objects.for_shop(shop).get_or_create(
+        shop=shop,
+        first=low,
+        second=high,
+        defaults={"dismissed_by": user if getattr(user, "is_authenticated", False) else None},
+    )
+    return dismissal
