@@ -29,6 +29,10 @@ TEST_EVENT = "webhook.test"
 
 
 class WebhookSubscription(ShopScopedModel):
+    # Its encrypted column is the shop's own signing secret, no one's personal data: erasure
+    # of a customer has nothing to purge here (key rotation still re-encrypts it).
+    holds_personal_data = False
+
     url = models.URLField(_("URL"), max_length=500)
     event_types = models.JSONField(_("events"), default=list)
     # Shown to the owner once, when the subscription is made; encrypted at rest.

@@ -62,10 +62,13 @@ def customer_links() -> list[tuple[type[models.Model], tuple[str, ...], str]]:
 
     Found through the same registry walk as key rotation, so a new encrypted column is purged
     without this module knowing it; a table with encrypted columns but no link to a customer
-    raises, because erasure could not reach it.
+    raises, because erasure could not reach it. A model that declares
+    ``holds_personal_data = False`` (the shop's own secrets) is passed over.
     """
     out = []
     for table in encrypted_tables():
+        if not getattr(table.model, "holds_personal_data", True):
+            continue
         if table.model is Customer:
             out.append((table.model, table.fields, "pk"))
             continue
