@@ -25,6 +25,8 @@ def production(settings, tmp_path, monkeypatch):
     settings.CSRF_COOKIE_SECURE = True
     monkeypatch.delenv("DANGOL_SMS_PROVIDER", raising=False)
     monkeypatch.delenv("DANGOL_KAKAO_PROVIDER", raising=False)
+    # The browser tests' live server needs this in the same process; a deployment never has it.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     return settings
 
 
