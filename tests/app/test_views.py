@@ -35,6 +35,19 @@ def test_login_is_rate_limited(client, two_shops):
     assert not client.session.get("_auth_user_id")
 
 
+def test_guessing_one_login_from_many_addresses_locks_it(client, two_shops):
+    url = reverse("web:login")
+    for n in range(30):  # three failures each from ten addresses: under the per-address limit
+        wrong = {"username": "owner-alpha", "password": f"guess-{n}"}
+        assert client.post(url, wrong, REMOTE_ADDR=f"203.0.113.{n // 3}").status_code == 200
+    right = {"username": "owner-alpha", "password": "correct horse battery"}
+    assert client.post(url, right, REMOTE_ADDR="198.51.100.7").status_code == 429
+    assert not client.session.get("_auth_user_id")
+    # Another account is not affected.
+    other = {"username": "owner-beta", "password": "correct horse battery"}
+    assert client.post(url, other, REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
 def test_pages_need_login(client, two_shops):
     for name in ("web:home", "web:customers"):
         response = client.get(reverse(name))

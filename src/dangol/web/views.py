@@ -31,6 +31,8 @@ from dangol.web.scores import score_view, status_parts
 
 LOGIN_LIMIT = 10
 LOGIN_WINDOW_SECONDS = 15 * 60
+# Failures for one login name from any address before it is locked for the window.
+LOGIN_ACCOUNT_LIMIT = 30
 
 
 def member_required(view):
@@ -51,12 +53,23 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def _username(self) -> str:
+        return (self.request.POST.get("username") or "").strip().casefold()
+
     def _ident(self) -> str:
-        username = (self.request.POST.get("username") or "").strip().casefold()
-        return f"{self.request.META.get('REMOTE_ADDR', '')}|{username}"
+        return f"{self.request.META.get('REMOTE_ADDR', '')}|{self._username()}"
+
+    def _locked(self) -> bool:
+        # Per address and name, and per name alone: guessing from many addresses locks the
+        # account too (at a higher count, so that one noisy address cannot lock the owner out).
+        return ratelimit.is_limited(
+            scope="login", ident=self._ident(), limit=LOGIN_LIMIT
+        ) or ratelimit.is_limited(
+            scope="login-account", ident=self._username(), limit=LOGIN_ACCOUNT_LIMIT
+        )
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if ratelimit.is_limited(scope="login", ident=self._ident(), limit=LOGIN_LIMIT):
+        if self._locked():
             form = self.get_form()
             form.errors.clear()
             form.add_error(None, _("Too many failed attempts. Try again in 15 minutes."))
@@ -65,6 +78,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         ratelimit.record(scope="login", ident=self._ident(), window_seconds=LOGIN_WINDOW_SECONDS)
+        ratelimit.record(
+            scope="login-account", ident=self._username(), window_seconds=LOGIN_WINDOW_SECONDS
+        )
         return super().form_invalid(form)
 
     def form_valid(self, form):
