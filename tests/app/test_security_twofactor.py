@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dangol.audit.models import AuditEvent
 from dangol.core import ratelimit
 from dangol.shops.models import Role
 from dangol.shops.services import membership_grant
@@ -118,6 +119,11 @@ def test_owner_can_turn_it_off(owner, client):
     client.post(reverse("web:two_factor_verify"), {"code": codes[0]})
     client.post(reverse("web:two_factor"), {"action": "disable", "code": codes[1]})
     assert not TOTPDevice.objects.filter(user=user).exclude(confirmed=False).exists()
+    logged = AuditEvent.unscoped.filter(object_type="login", object_id=str(user.pk))
+    assert list(logged.order_by("pk").values_list("reason", flat=True)) == [
+        "two-factor on",
+        "two-factor off",
+    ]
     client.logout()
     _password_login(client, user)
     assert client.get(reverse("web:home")).status_code == 200

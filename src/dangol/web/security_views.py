@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from dangol.audit.models import AuditAction
+from dangol.audit.requests import audit_for_request
 from dangol.core import ratelimit
 from dangol.core.middleware import NEEDS_OTP
 from dangol.core.privacy import privacy_processors
@@ -45,6 +47,17 @@ def _code_failed(request: HttpRequest) -> None:
 
 
 @member_required
+def _audit_two_factor(request: HttpRequest, what: str) -> None:
+    """A change to how an owner or manager logs in goes into the shop's access log."""
+    audit_for_request(
+        request,
+        action=AuditAction.CHANGE,
+        object_type="login",
+        object_id=request.user.pk,
+        reason=what,
+    )
+
+
 def two_factor_settings(request: HttpRequest) -> HttpResponse:
     _may_enrol(request)
     user = request.user
@@ -64,6 +77,7 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
                 django_otp.login(request, device)
                 request.session[NEEDS_OTP] = True
                 context["recovery_codes"] = codes
+                _audit_two_factor(request, "two-factor on")
         elif action in ("disable", "new_codes") and two_factor_enabled(user=user):
             if two_factor_match(user=user, code=code) is None:
                 _code_failed(request)
@@ -71,8 +85,10 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
             elif action == "disable":
                 two_factor_disable(user=user)
                 request.session[NEEDS_OTP] = False
+                _audit_two_factor(request, "two-factor off")
             else:
                 context["recovery_codes"] = recovery_codes_reset(user=user)
+                _audit_two_factor(request, "new recovery codes")
     context["enabled"] = two_factor_enabled(user=user)
     if not context["enabled"]:
         uri, secret = totp_setup_text(device=totp_pending_get_or_create(user=user))
