@@ -3,17 +3,22 @@
 DANGOL_SMS_PROVIDER=console|solapi|nhn_sms      (default console: records, sends nothing)
 DANGOL_KAKAO_PROVIDER=console|nhn_alimtalk      DANGOL_EMAIL_PROVIDER=console|smtp
 DANGOL_SMTP_CONNECTIONS=4   (SMTP connections the dispatcher sends on at once)
+The SMTP provider keeps its journal (what the server answered) in the data directory.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from django.conf import settings
 
 from dangol.core.config import ConfigError
 from dangol.messaging.models import Channel
 from dangol.messaging.providers import provider_from_settings
 from dangol.messaging.providers.base import Provider
 from dangol.messaging.providers.console import ConsoleProvider
+from dangol.messaging.providers.smtp_journal import SmtpJournal
 from dangol.messaging.providers.webhook import WebhookProvider
 
 _ENV = {
@@ -83,4 +88,5 @@ def provider_from_environment(name: str) -> Provider:
         kwargs["starttls"] = os.environ.get("DANGOL_SMTP_STARTTLS", "true").lower() == "true"
         # Connections used at once; most relays accept a handful per client.
         kwargs["connections"] = int(os.environ.get("DANGOL_SMTP_CONNECTIONS", "4"))
+        kwargs["journal"] = SmtpJournal(Path(settings.DATA_DIR) / "smtp-journal.log")
     return provider_from_settings(name, **kwargs)

@@ -9,6 +9,11 @@ Outcomes:
   (the server cannot have queued anything);
 - the connection lost or timed out after the message text was sent, before the reply → UNKNOWN.
 
+SMTP has no status API. With a ``journal`` (``smtp_journal``) the provider remembers each
+message's decisive steps, so a dispatcher killed mid-wave is settled by the next one: what had
+its 250 is delivered, what never left is sent, and only a message whose text had gone without
+an answer stays unknown.
+
 Headers (compliance-kr §4): ``Message-ID`` derived from the idempotency key (so a resend is
 recognisable as the same message by the receiving side), ``X-Dangol-Idempotency-Key``, and
 for messages with unsubscribe links ``List-Unsubscribe: <https://…>, <mailto:…>`` on one line
@@ -30,6 +35,7 @@ import threading
 
 from ._common import refused
 from .base import Channel, Outcome, OutgoingMessage, SendResult
+from .smtp_journal import BEGUN, DELIVERED, PERMANENT, TEMPORARY, SmtpJournal
 from .smtp_mime import Mail, dot_stuffed, message_id_for, render
 
 __all__ = ["SmtpProvider", "message_id_for"]
@@ -59,6 +65,7 @@ class SmtpProvider:
         timeout: float = 30.0,
         local_hostname: str | None = None,
         connections: int = 4,
+        journal: SmtpJournal | None = None,
     ) -> None:
         if starttls and ssl:
             raise ValueError("choose starttls or ssl, not both")
@@ -79,6 +86,7 @@ class SmtpProvider:
         self._idle: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
         self._context: ssl_module.SSLContext | None = None
+        self.journal = journal
 
     def _problem(self, message: OutgoingMessage) -> str:
         if "@" not in message.to:
@@ -143,9 +151,15 @@ class SmtpProvider:
         if failure is not None:
             self._reset(client)
             return failure
+        key = mail.idempotency_key
+        if self.journal is not None:
+            self.journal.note(key, BEGUN)
         client.send(dot_stuffed(mail.raw))
         progress.data_sent = True
         code, reply = client.getreply()
+        if self.journal is not None and code >= 200:
+            step = DELIVERED if code < 300 else TEMPORARY if code < 500 else PERMANENT
+            self.journal.note(key, step)
         if code < 0:  # smtplib reports a dropped connection on getreply as -1 in some paths
             self._discard(client)
             return SendResult(
@@ -279,6 +293,8 @@ class SmtpProvider:
         return client
 
     def status(self, message: OutgoingMessage, provider_message_id: str = "") -> SendResult:
+        if self.journal is not None:
+            return self.journal.outcome(message.idempotency_key, provider_message_id)
         return SendResult(
             Outcome.UNKNOWN,
             provider_message_id=provider_message_id,

@@ -43,6 +43,7 @@ class Mail:
     message_id: str
     envelope_from: str
     envelope_to: str
+    idempotency_key: str = ""
 
 
 def _one_line(value: str, what: str) -> str:
@@ -110,7 +111,13 @@ def render(message: OutgoingMessage, default_from: str) -> Mail:
         ("Content-Transfer-Encoding", "base64"),
     ]
     head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
-    return Mail(head + b"\r\n" + _body(message.body), message_id, envelope_from, envelope_to)
+    return Mail(
+        head + b"\r\n" + _body(message.body),
+        message_id,
+        envelope_from,
+        envelope_to,
+        message.idempotency_key,
+    )
 
 
 def dot_stuffed(raw: bytes) -> bytes:
