@@ -382,12 +382,18 @@ def test_send_page_warns_about_variables_a_segment_send_leaves_empty(client, sho
             name="x",
             channel="sms",
             kind="ad",
-            body="{name}님 {points}점 {stamps}개",
+            body="{name}님 {points}점 {stamps}개 {favourite_item} {link} {coupon_code}",
+        )
+        filled = template_create(
+            shop=shop.shop, name="y", channel="sms", kind="ad", body="{stamps}개 {link}"
         )
     client.force_login(shop.owner)
     page = client.get(_send_url(shop, template=template.pk)).content.decode()
     unfilled = re.search(r"<p [^>]*data-unfilled>(.*?)</p>", page, re.S)[1]
-    assert "{stamps}" in unfilled and "{points}" not in unfilled  # points come from loyalty
+    # Only a coupon needs what a campaign does not do (issue one per send).
+    assert "{coupon_code}" in unfilled and "쿠폰" in unfilled
+    assert not any(v in unfilled for v in ("{points}", "{stamps}", "{favourite_item}", "{link}"))
+    assert "data-unfilled" not in client.get(_send_url(shop, template=filled.pk)).content.decode()
     assert "data-unfilled" not in client.get(_send_url(shop)).content.decode()
 
 
@@ -466,7 +472,8 @@ def test_english_pages(client, shop):
 
 def test_queries_do_not_grow_with_members(client, shop, django_assert_max_num_queries):
     client.force_login(shop.owner)
-    with django_assert_max_num_queries(20):
+    # The forecast fills stamps and the favourite item too: two queries, whatever the size.
+    with django_assert_max_num_queries(22):
         client.get(_send_url(shop))
     with django_assert_max_num_queries(10):
         client.get(reverse("web:message_templates"))
@@ -476,6 +483,6 @@ def test_queries_do_not_grow_with_members(client, shop, django_assert_max_num_qu
         c = make_customer(shop.shop, name=f"추가{i}")
         consent_record(customer=c, data=ConsentInput(kind="ad_sms", granted=True, source="staff"))
         make_purchases(shop.shop, shop.store, shop.product, c, days_ago=[1])
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         page = client.get(_send_url(shop)).content.decode()
     assert 'data-members="39"' in page

@@ -9,29 +9,40 @@ from dataclasses import dataclass, field
 
 from dangol.customers.models import Customer
 from dangol.customers.selectors import consent_states
-from dangol.loyalty.selectors import points_balances
+from dangol.loyalty.checkin import customer_page_url
+from dangol.loyalty.selectors import points_balances, stamp_counts
 from dangol.messaging import policy
 from dangol.messaging.models import Channel, MessageTemplate, Suppression
 from dangol.messaging.receipts import unsubscribe_url
 from dangol.messaging.recipients import recent_ad_counts, recipient, shop_identity
 from dangol.messaging.services import address_bidxes, address_for
 from dangol.messaging.templates import render
+from dangol.sales.selectors import favourite_items
 from dangol.segments.models import Segment
 from dangol.segments.selectors import segment_members
 from dangol.shops.models import Shop
 
-# The variables campaign_send fills; the forecast renders the same text. The loyalty ones
-# (stamps, coupon code and expiry) need a card or coupon chosen per campaign and loyalty reads
-# for many customers at once, which do not exist yet: they are sent empty.
-FILLED = ("name", "shop", "points")
+# The variables campaign_send fills; the forecast renders the same text. The coupon ones are
+# not: a campaign issues no coupon (an automation does, one per send), so they go out empty.
+FILLED = ("name", "shop", "points", "favourite_item", "stamps", "link")
 
 
 def template_values(*, shop: Shop, customers: Sequence[Customer]) -> dict[int, dict[str, str]]:
     """What a campaign fills in for each customer: the messaging layer renders values it is
-    given and never reads loyalty itself. Points are the posted balance (one query)."""
-    balances = points_balances(shop=shop, customer_ids=[c.pk for c in customers])
+    given and never reads loyalty or sales itself. Three queries however many customers."""
+    ids = [c.pk for c in customers]
+    balances = points_balances(shop=shop, customer_ids=ids)
+    stamps = stamp_counts(shop=shop, customer_ids=ids)
+    favourites = favourite_items(shop=shop, customer_ids=ids)
     return {
-        c.pk: {"name": c.name, "shop": shop.name, "points": f"{balances.get(c.pk, 0):,}"}
+        c.pk: {
+            "name": c.name,
+            "shop": shop.name,
+            "points": f"{balances.get(c.pk, 0):,}",
+            "favourite_item": favourites.get(c.pk, ""),
+            "stamps": str(stamps.get(c.pk, 0)),
+            "link": customer_page_url(shop_id=shop.pk, customer_id=c.pk),
+        }
         for c in customers
     }
 

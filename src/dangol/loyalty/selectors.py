@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -149,6 +149,20 @@ def stamp_progress(*, shop: Shop, customer: Customer) -> list[CardProgress]:
     )
     cards = StampCard.objects.for_shop(shop).filter(active=True).order_by("pk")
     return [CardProgress(card, counts.get(card.pk, 0)) for card in cards]
+
+
+def stamp_counts(*, shop: Shop, customer_ids: Sequence[int]) -> dict[int, int]:
+    """Each customer's stamps on the shop's first active card (the one ``stamp_progress``
+    lists first), one query. Customers without stamps on it are absent."""
+    card = StampCard.objects.for_shop(shop).filter(active=True).order_by("pk").values("pk")[:1]
+    return dict(
+        StampEntry.objects.for_shop(shop)
+        .filter(customer_id__in=customer_ids, card_id=Subquery(card))
+        .values("customer_id")
+        .annotate(n=Sum("stamps"))
+        .values_list("customer_id", "n")
+        .order_by()
+    )
 
 
 def stamp_card_list(*, shop: Shop) -> list[StampCard]:
