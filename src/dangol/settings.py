@@ -174,6 +174,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # An absolute cap; inactivity logs out much sooner (IdleTimeoutMiddleware, ADR 0003).
 SESSION_COOKIE_AGE = 60 * 60 * 12
 DANGOL_IDLE_MINUTES = int(env("DANGOL_IDLE_MINUTES", "30") or "30")
+# Requests per second one POS API key may make (dangol.api.auth); raised for load tests.
+DANGOL_API_RATE_PER_SECOND = int(env("DANGOL_API_RATE_PER_SECOND", "20") or "20")
 # DANGOL_HTTPS: served behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 DANGOL_HTTPS = env_bool("DANGOL_HTTPS", False)
 SESSION_COOKIE_SECURE = env_bool("DANGOL_SECURE_COOKIES", DANGOL_HTTPS)

@@ -178,6 +178,9 @@ def test_rate_limit_per_key(w, settings):
         w.pos.post("/customers/lookup", {"phone": "010-1111-2222"}).status_code for _ in range(8)
     ]
     assert 429 in codes and codes[0] == 200
+    refused = w.pos.post("/customers/lookup", {"phone": "010-1111-2222"})
+    body = _error(refused, 429, "too_many_requests")
+    assert refused["Retry-After"] == "1" and body["details"]["retry_after_seconds"] == 1
     # Another key keeps its own allowance.
     assert w.b_pos.post("/customers/lookup", {"phone": "010-3333-4444"}).status_code == 200
 
@@ -486,6 +489,7 @@ def test_customer_upsert_by_phone(w):
             "name_initial": "한",
             "phone_masked": "010-****-1357",
         },
+        "attached": [],
     }
     customer = Customer.objects.for_shop(w.a.shop).get(pk=body["customer"]["id"])
     assert customer.home_store_id == w.a.store.pk and customer.phone == "+821024681357"
@@ -495,6 +499,137 @@ def test_customer_upsert_by_phone(w):
     assert customer.name == "한지민"
     _error(w.pos.put("/customers", {"phone": "12", "name": "x"}), 422, "invalid_phone")
     _error(w.pos.put("/customers", {"phone": "010-2222-3333"}), 422, "invalid_input")
+
+
+def test_customer_upsert_by_email_of_a_customer_known_by_phone_attaches_it(w):
+    known = w.pos.put("/customers", {"phone": "010-2468-1357", "name": "한지민"}).json()
+    response = w.pos.put(
+        "/customers", {"phone": "010-2468-1357", "name": "한지민", "email": "JiMin@Example.com"}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "existing" and body["attached"] == ["email"]
+    assert body["customer"]["id"] == known["customer"]["id"]
+    # The e-mail alone (no phone) now finds the same customer; nothing is created.
+    count = Customer.objects.for_shop(w.a.shop).count()
+    again = w.pos.put("/customers", {"name": "아무개", "email": "jimin@example.com"})
+    assert again.status_code == 200 and again.json()["attached"] == []
+    assert again.json()["customer"]["id"] == known["customer"]["id"]
+    assert Customer.objects.for_shop(w.a.shop).count() == count
+    # Unknown identities without a phone cannot create anybody.
+    _error(
+        w.pos.put("/customers", {"name": "x", "email": "new@example.com"}), 422, "phone_required"
+    )
+    _error(w.pos.put("/customers", {"name": "x"}), 422, "invalid_input")
+
+
+def test_customer_upsert_card_token_seen_before_resolves_to_its_customer(w):
+    minji = w.a.customer
+    first = w.pos.put(
+        "/customers",
+        {"phone": "010-1111-2222", "name": "김민지", "card_token": "tok_9f8e", "member_no": "M-7"},
+    ).json()
+    assert first["customer"]["id"] == minji.pk
+    assert sorted(first["attached"]) == ["card_token", "member_no"]
+    for identity in ({"card_token": "tok_9f8e"}, {"member_no": " M-7 "}):
+        body = w.pos.put("/customers", {"name": "?", **identity}).json()
+        assert body["status"] == "existing" and body["customer"]["id"] == minji.pk
+    # Another shop does not know the token.
+    _error(
+        w.b_pos.put("/customers", {"name": "?", "card_token": "tok_9f8e"}), 422, "phone_required"
+    )
+
+
+def test_customer_upsert_identities_of_two_customers_is_a_conflict_never_a_merge(w):
+    w.pos.put("/customers", {"phone": "010-1111-2222", "name": "김민지", "card_token": "T-A"})
+    other = w.pos.put("/customers", {"phone": "010-5555-6666", "name": "이서연"}).json()
+    count = Customer.objects.for_shop(w.a.shop).count()
+    body = _error(
+        w.pos.put(
+            "/customers",
+            {"phone": "010-5555-6666", "name": "이서연", "card_token": "T-A", "member_no": "M-9"},
+        ),
+        409,
+        "identity_conflict",
+    )
+    assert body["details"]["customer_ids"] == sorted([w.a.customer.pk, other["customer"]["id"]])
+    # Nothing was attached or merged: the new member number belongs to nobody.
+    assert Customer.objects.for_shop(w.a.shop).count() == count
+    assert Customer.objects.for_shop(w.a.shop).get(pk=other["customer"]["id"]).merged_into is None
+    _error(w.pos.put("/customers", {"name": "?", "member_no": "M-9"}), 422, "phone_required")
+    # Also without a phone: the e-mail is the first customer's, the token the second's.
+    w.pos.put("/customers", {"phone": "010-5555-6666", "name": "이서연", "card_token": "T-B"})
+    _error(
+        w.pos.put("/customers", {"name": "?", "email": "minji@example.com", "card_token": "T-B"}),
+        409,
+        "identity_conflict",
+    )
+
+
+def test_purchase_by_card_token_finds_the_customer_and_attaches_new_tokens(w):
+    minji = w.a.customer
+    # First seen with the phone: the token is attached to the phone's customer.
+    first = w.pos.post(
+        "/purchases", purchase("CT-1", customer_phone="010-1111-2222", customer_card_token="tok1")
+    )
+    assert first.status_code == 201 and first.json()["purchase"]["customer_id"] == minji.pk
+    # Later the card alone finds her.
+    second = w.pos.post("/purchases", purchase("CT-2", customer_card_token="tok1"))
+    assert second.status_code == 201 and second.json()["purchase"]["customer_id"] == minji.pk
+    # An unknown card alone cannot name anybody; with a new phone and name it creates one.
+    _error(
+        w.pos.post("/purchases", purchase("CT-3", customer_card_token="tok2")),
+        422,
+        "unknown_customer",
+    )
+    made = w.pos.post(
+        "/purchases",
+        purchase(
+            "CT-4",
+            customer_phone="010-7777-1234",
+            customer_name="정하늘",
+            customer_member_no="M-1",
+        ),
+    ).json()["purchase"]["customer_id"]
+    assert made not in (None, minji.pk)
+    by_member = w.pos.post("/purchases", purchase("CT-5", customer_member_no="M-1")).json()
+    assert by_member["purchase"]["customer_id"] == made
+
+
+def test_purchase_with_identities_of_two_customers_is_a_conflict(w):
+    w.pos.post(
+        "/purchases", purchase("CF-1", customer_phone="010-1111-2222", customer_card_token="tok1")
+    )
+    w.pos.put("/customers", {"phone": "010-5555-6666", "name": "이서연"})
+    body = _error(
+        w.pos.post(
+            "/purchases",
+            purchase("CF-2", customer_phone="010-5555-6666", customer_card_token="tok1"),
+        ),
+        409,
+        "identity_conflict",
+    )
+    assert len(body["details"]["customer_ids"]) == 2
+    assert not Purchase.objects.for_shop(w.a.shop).filter(external_id="CF-2").exists()
+    # In a batch: that item alone is refused, with the same code; a new card attached by one
+    # item and claimed for another customer by a later item is refused too.
+    batch = w.pos.post(
+        "/purchases/batch",
+        {
+            "items": [
+                purchase("CF-3", customer_phone="010-5555-6666", customer_card_token="tok1"),
+                purchase("CF-4", customer_phone="010-5555-6666", customer_card_token="tok3"),
+                purchase("CF-5", customer_phone="010-1111-2222", customer_card_token="tok3"),
+                purchase("CF-6", customer_card_token="tok3"),
+            ]
+        },
+    ).json()
+    assert [(i["status"], (i["error"] or {}).get("code")) for i in batch["items"]] == [
+        ("error", "identity_conflict"),
+        ("created", None),
+        ("error", "identity_conflict"),
+        ("created", None),
+    ]
 
 
 def test_consent_events_are_appended_with_evidence(w):

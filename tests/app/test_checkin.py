@@ -14,7 +14,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from dangol.core.tenancy import shop_scope
-from dangol.customers.models import ConsentEvent, ConsentSource
+from dangol.customers.models import ConsentEvent, ConsentSource, Customer
+from dangol.customers.resolution import customer_resolve
 from dangol.customers.selectors import consent_current, customer_find_by_phone
 from dangol.customers.services import ConsentInput, consent_record
 from dangol.loyalty.checkin import (
@@ -489,3 +490,24 @@ def test_the_customer_asks_for_deletion_from_their_own_page(client, w, other):
     assert client.post(reverse("web:customer_page_request", args=[mixed])).status_code == 404
     with shop_scope(other.shop):
         assert not DataSubjectRequest.objects.for_shop(other.shop).exists()
+
+
+def test_a_join_with_a_phone_known_as_another_identity_finds_that_customer(client, w):
+    # The POS attached this phone to a known customer (their second number): the tablet join
+    # checks that customer in instead of creating a duplicate, and records no consent.
+    with shop_scope(w.shop):
+        known = make_customer(w.shop, name="오하나", phone="010-2020-3030", email="hana@ex.com")
+        assert customer_resolve(shop=w.shop, email="hana@ex.com", phone=PHONE).attached == ["phone"]
+        customers = Customer.objects.count()
+    paired_client(client, w)
+    screen = _checkin_as(client, PHONE).content.decode()
+    token = re.search(r'name="amount_token" value="([^"]+)"', screen).group(1)
+    done = client.post(
+        reverse("web:kiosk_join"),
+        {"phone": PHONE, "key": KEY, "amount_token": token, "consent": ["pipa_collection"]},
+    )
+    assert 'data-screen="result"' in done.content.decode()
+    with shop_scope(w.shop):
+        assert Customer.objects.count() == customers
+        assert Checkin.objects.get(key=KEY).customer_id == known.pk
+        assert not ConsentEvent.objects.filter(customer=known).exists()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dangol.customers.models import CustomerIdentity, IdentityKind
-from dangol.customers.resolution import customer_resolve
-from dangol.customers.services import CustomerError
+from dangol.customers.resolution import (
+    IdentityConflict,
+    customer_resolve,
+    customer_resolve_or_create,
+)
+from dangol.customers.services import CustomerError, CustomerInput
 from tests.app.factories import make_customer
 
 
@@ -59,3 +63,40 @@ def test_bad_identities_are_refused(two_shops):
         customer_resolve(shop=two_shops.a.shop, phone="12")
     with pytest.raises(CustomerError):
         customer_resolve(shop=two_shops.a.shop, identities=[("passport", "X")])
+
+
+def test_resolve_or_create_creates_once_with_every_identity(two_shops):
+    shop = two_shops.a.shop
+    data = CustomerInput(name="정하늘", phone="010-7777-1234", email="Sky@Example.com")
+    made = customer_resolve_or_create(
+        shop=shop, data=data, identities=[(IdentityKind.CARD_TOKEN, "tok-1")]
+    )
+    assert made.created and made.attached == []
+    kinds = CustomerIdentity.unscoped.filter(customer=made.customer).values_list("kind", flat=True)
+    assert sorted(kinds) == ["card_token", "email", "phone"]
+    # The card alone, or the e-mail in another spelling, finds the same customer.
+    for again in (
+        customer_resolve_or_create(
+            shop=shop,
+            data=CustomerInput(name="?", phone=""),
+            identities=[(IdentityKind.CARD_TOKEN, "tok-1")],
+        ),
+        customer_resolve_or_create(
+            shop=shop, data=CustomerInput(name="?", phone="", email="sky@example.COM")
+        ),
+    ):
+        assert not again.created and again.customer.pk == made.customer.pk
+
+
+def test_resolve_or_create_refuses_two_customers_and_attaches_nothing(two_shops):
+    shop = two_shops.a.shop
+    other = make_customer(shop, name="이서연", phone="010-5555-6666")
+    before = CustomerIdentity.unscoped.filter(shop=shop).count()
+    with pytest.raises(IdentityConflict) as raised:
+        customer_resolve_or_create(
+            shop=shop,
+            data=CustomerInput(name="?", phone="010-5555-6666", email="minji@example.com"),
+            identities=[(IdentityKind.MEMBER_NO, "M-1")],
+        )
+    assert raised.value.customer_ids == sorted([two_shops.a.customer.pk, other.pk])
+    assert CustomerIdentity.unscoped.filter(shop=shop).count() == before

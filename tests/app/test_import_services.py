@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dangol.core.config import new_key
 from dangol.customers.models import ConsentEvent, ConsentKind, Customer
 from dangol.customers.services import ConsentInput, consent_record
 from dangol.imports.models import ImportRun, ImportStatus
@@ -90,6 +91,21 @@ def test_matches_existing_customer_by_phone(shop):
     rows = [["결제일시", "연락처", "결제금액"], ["2025-08-01 09:00", "+82 10-2345-6789", "4,500"]]
     result = run(the_shop, "purchases", csv_bytes(rows))
     assert result.counts.get("customers_created", 0) == 0
+    assert Purchase.objects.for_shop(the_shop).get().customer_id == known.pk
+
+
+def test_matches_existing_customers_while_the_blind_index_key_is_rotated(shop, settings):
+    the_shop = shop[0]
+    known = make_customer(the_shop, name="김민지", phone="010-2345-6789")
+    # A new blind-index key in front: the known customer is still indexed under the old one.
+    settings.DANGOL_BLIND_INDEX_KEYS = [new_key(), *settings.DANGOL_BLIND_INDEX_KEYS]
+    customers = [["이름", "연락처"], ["김민지", "010-2345-6789"]]
+    result = run(the_shop, "customers", csv_bytes(customers))
+    assert result.counts.get("customers_created", 0) == 0
+    purchases = [["결제일시", "연락처", "결제금액"], ["2025-08-01 09:00", "010-2345-6789", "4,500"]]
+    result = run(the_shop, "purchases", csv_bytes(purchases))
+    assert result.counts.get("customers_created", 0) == 0
+    assert Customer.objects.for_shop(the_shop).count() == 1
     assert Purchase.objects.for_shop(the_shop).get().customer_id == known.pk
 
 

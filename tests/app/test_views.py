@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dangol.core.tenancy import shop_scope
+from dangol.customers.models import Customer
+from dangol.customers.resolution import customer_resolve
 from dangol.sales.selectors import home_kpis
 from dangol.scoring.services import shop_score
 from tests.app.factories import make_customer, make_purchases
@@ -121,10 +123,13 @@ def test_customer_form_rejects_bad_input(client, two_shops, field, value, messag
 def test_customer_form_duplicate_phone_and_success(client, two_shops):
     client.force_login(two_shops.a.owner)
     url = reverse("web:customer_new")
+    # A known phone opens the known customer instead of making a duplicate.
     dup = client.post(
         url, {"name": "홍길동", "phone": "010 1111 2222", "birthday_calendar": "solar"}
     )
-    assert "이미 등록된 전화번호" in dup.content.decode()
+    assert dup.status_code == 302
+    assert dup["Location"] == reverse("web:customer", args=[two_shops.a.customer.pk])
+    assert "이미 등록된 고객입니다" in client.get(dup["Location"]).content.decode()
     ok = client.post(
         url,
         {
@@ -187,3 +192,41 @@ def test_timestamps_show_in_seoul_time(client, two_shops):
     body = client.get(reverse("web:customer", args=[c.pk])).content.decode()
     assert "2025.08.11" in body and "10:06" in body
     assert timezone.get_current_timezone_name() == "Asia/Seoul"
+
+
+def test_customer_form_known_email_attaches_the_phone_and_two_customers_conflict(client, two_shops):
+    shop, minji = two_shops.a.shop, two_shops.a.customer
+    client.force_login(two_shops.a.owner)
+    url = reverse("web:customer_new")
+    with shop_scope(shop):
+        count = Customer.objects.count()
+    known = client.post(
+        url,
+        {
+            "name": "김민지",
+            "phone": "010-9999-0000",
+            "email": "MINJI@example.com",
+            "birthday_calendar": "solar",
+        },
+    )
+    assert known.status_code == 302
+    assert known["Location"] == reverse("web:customer", args=[minji.pk])
+    with shop_scope(shop):
+        assert Customer.objects.count() == count
+        # The new phone is now one of her identities.
+        assert customer_resolve(shop=shop, phone="010-9999-0000").customer.pk == minji.pk
+    other = make_customer(shop, name="이서연", phone="010-5555-6666")
+    clash = client.post(
+        url,
+        {
+            "name": "이서연",
+            "phone": "010-5555-6666",
+            "email": "minji@example.com",
+            "birthday_calendar": "solar",
+        },
+    )
+    assert clash.status_code == 200
+    assert "서로 다른 고객" in clash.content.decode()
+    with shop_scope(shop):
+        assert Customer.objects.count() == count + 1
+        assert Customer.objects.get(pk=other.pk).merged_into is None

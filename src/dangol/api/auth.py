@@ -2,7 +2,9 @@
 
 The key names its shop and store; each route asks for one scope. Fails closed: no key or an
 unknown or revoked key is 401, a key without the route's scope is 403, more than
-``rate_limit()`` requests in a second from one key is 429.
+``rate_limit()`` requests in a second from one key is 429 with a ``Retry-After`` header.
+The limit is the ``DANGOL_API_RATE_PER_SECOND`` setting (environment variable of the same
+name).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dangol.shops.services import api_key_hash, api_key_mark_used
 # Requests per second one key may make (a burst; the window is one second). A POS sends a
 # purchase or a look-up per sale: 20 a second is far above any counter's pace.
 DEFAULT_RATE_PER_SECOND = 20
+# The window is one second: a refused client may try again after it.
+RETRY_AFTER_SECONDS = 1
 # Longest string that may be a key; anything longer is refused before hashing.
 MAX_KEY_LENGTH = 200
 
@@ -72,7 +76,8 @@ class ApiKeyAuth(HttpBearer):
                 "too_many_requests",
                 f"요청이 너무 많습니다 (키 하나에 초당 {limit}건까지).",
                 f"Too many requests (at most {limit} a second per key).",
-                {"limit_per_second": limit, "retry_after_seconds": 1},
+                {"limit_per_second": limit, "retry_after_seconds": RETRY_AFTER_SECONDS},
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         api_key_mark_used(api_key=key)
         request.api_key = key  # type: ignore[attr-defined]

@@ -18,8 +18,19 @@ MAX_INT = 2**63 - 1
 class ApiError(Exception):
     """A refusal with an HTTP status, a stable code and a Korean + English message."""
 
-    def __init__(self, status: int, code: str, ko: str, en: str, details: Any = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        ko: str,
+        en: str,
+        details: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ):
         self.status, self.code, self.details = status, code, details or {}
+        # Response headers to send with the refusal (e.g. Retry-After on a 429).
+        self.headers = dict(headers or {})
         self.message = f"{ko} / {en}"
         super().__init__(self.message)
 

@@ -76,9 +76,11 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
 Text100 = Text(100)
+Text100_0 = Text(100, 0)
 Text120 = Text(120)
 Text254_0 = Text(254, 0)
 Text30 = Text(30)
+Text30_0 = Text(30, 0)
 Text40 = Text(40)
 Text40_0 = Text(40, 0)
 Text50 = Text(50)
@@ -137,6 +139,14 @@ class PurchaseIn(Schema):
     customer_name: Text50 | None = Field(
         None, description="Creates the customer when no customer has the phone yet."
     )
+    customer_card_token: Text100 | None = Field(
+        None,
+        description="The payment card's token: finds the customer it was seen with before, "
+        "or is attached to the customer of the phone.",
+    )
+    customer_member_no: Text60 | None = Field(
+        None, description="The shop's member number; found and attached like the card token."
+    )
 
     @model_validator(mode="after")
     def _amounts(self) -> PurchaseIn:
@@ -163,6 +173,8 @@ class PurchaseIn(Schema):
             discount=self.discount,
             customer_phone=self.customer_phone,
             customer_name=self.customer_name,
+            customer_card_token=self.customer_card_token,
+            customer_member_no=self.customer_member_no,
         )
 
 
@@ -273,9 +285,20 @@ class CustomerIn(Schema):
         json_schema_extra={"examples": [{"phone": "010-1234-5678", "name": "김민지"}]},
     )
 
-    phone: Text30
+    phone: Text30_0 = Field(
+        "",
+        description="Needed to create a customer; may be left out to find one by another identity.",
+    )
     name: Text50
     email: Text254_0 = ""
+    card_token: Text100_0 = Field("", description="The payment card's token.")
+    member_no: Text60_0 = Field("", description="The shop's member number.")
+
+    @model_validator(mode="after")
+    def _some_identity(self) -> CustomerIn:
+        if not (self.phone or self.email or self.card_token or self.member_no):
+            raise ValueError("send at least one of phone, email, card_token, member_no")
+        return self
 
 
 class CustomerRefOut(Schema):
@@ -287,6 +310,10 @@ class CustomerRefOut(Schema):
 class CustomerUpsertOut(Schema):
     status: Literal["created", "existing"]
     customer: CustomerRefOut
+    attached: list[str] = Field(
+        default_factory=list,
+        description="Kinds of the identities attached to the existing customer by this call.",
+    )
 
 
 class ConsentIn(Schema):
@@ -418,7 +445,7 @@ ERRORS = {k: ErrorOut for k in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 def _raise(exc: IngestError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.ko, exc.en, {"field": exc.field})
+    return ApiError(exc.status, exc.code, exc.ko, exc.en, {"field": exc.field, **exc.details})
 
 
 def _item_error(exc: ValidationError) -> IngestError:
@@ -530,28 +557,35 @@ def pos_refund(request: HttpRequest, payload: RefundIn):
     response={200: CustomerUpsertOut, 201: CustomerUpsertOut, **ERRORS},
 )
 def pos_customer_upsert(request: HttpRequest, payload: CustomerIn):
-    """The customer with this phone: 201 ``created`` (home store: the key's store), or 200
-    ``existing`` unchanged (a POS does not overwrite what the shop keeps). Consent is not
-    implied: send it to ``/consents``."""
+    """The customer any of the identities (phone, email, card_token, member_no) belongs to:
+    200 ``existing``, with the identities it did not have yet attached (``attached``) and
+    otherwise unchanged (a POS does not overwrite what the shop keeps); or 201 ``created``
+    (a phone is then needed; home store: the key's store). Identities that belong to two
+    different customers are refused with 409 ``identity_conflict``, never merged. Consent is
+    not implied: send it to ``/consents``."""
     try:
-        customer, created = ingest_services.pos_customer_upsert(
+        result = ingest_services.pos_customer_upsert(
             shop=request.shop,
             store=request.store,
             phone=payload.phone,
             name=payload.name,
             email=payload.email,
+            card_token=payload.card_token,
+            member_no=payload.member_no,
         )
     except IngestError as exc:
         raise _raise(exc) from exc
+    customer = result.customer
     body = {
-        "status": "created" if created else "existing",
+        "status": "created" if result.created else "existing",
         "customer": {
             "id": customer.pk,
             "name_initial": customer.name[:1],
             "phone_masked": mask_phone(customer.phone),
         },
+        "attached": result.attached,
     }
-    return Status(201 if created else 200, body)
+    return Status(201 if result.created else 200, body)
 
 
 @router.post(

@@ -16,20 +16,27 @@ from dataclasses import dataclass, field, replace
 
 from django.db import IntegrityError, transaction
 
-from dangol.api.ingest_selectors import (
-    customers_by_phone,
-    products_by_sku,
-    purchases_by_external_id,
-)
+from dangol.api.ingest_selectors import products_by_sku, purchases_by_external_id
 from dangol.core.phone import normalize_phone
-from dangol.customers.models import ConsentEvent, ConsentSource, CreatedVia, Customer
-from dangol.customers.selectors import customer_find_by_phone
+from dangol.customers.models import (
+    ConsentEvent,
+    ConsentSource,
+    CreatedVia,
+    Customer,
+    IdentityKind,
+)
+from dangol.customers.resolution import (
+    IdentityConflict,
+    customer_resolve,
+    customer_resolve_or_create,
+    identity_value,
+)
+from dangol.customers.selectors import customer_find_by_phone, customer_ids_by_identity
 from dangol.customers.services import (
     ConsentInput,
     CustomerError,
     CustomerInput,
     consent_record,
-    customer_create,
 )
 from dangol.loyalty.errors import LoyaltyError
 from dangol.loyalty.services import (
@@ -55,8 +62,18 @@ SOURCE = PurchaseSource.POS
 class IngestError(ValueError):
     """A refused item or request: a stable code, the field at fault, Korean and English."""
 
-    def __init__(self, code: str, ko: str, en: str, *, field: str | None = None, status=422):
+    def __init__(
+        self,
+        code: str,
+        ko: str,
+        en: str,
+        *,
+        field: str | None = None,
+        status: int = 422,
+        details: dict | None = None,
+    ):
         self.code, self.ko, self.en, self.field, self.status = code, ko, en, field, status
+        self.details = details or {}
         super().__init__(f"{ko} / {en}")
 
 
@@ -76,6 +93,8 @@ class PurchaseData:
     discount: int = 0
     customer_phone: str | None = None
     customer_name: str | None = None
+    customer_card_token: str | None = None
+    customer_member_no: str | None = None
 
 
 @dataclass
@@ -87,6 +106,11 @@ class ItemResult:
     error: IngestError | None = None
     data: PurchaseData | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
+    # The customer's identities as (kind, normalised value), the phone included.
+    identities: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    # The customer found by an identity before writing, and whether some identity is new.
+    customer_id: int | None = field(default=None, repr=False)
+    attach: bool = field(default=False, repr=False)
     row: PurchaseInput | None = field(default=None, repr=False)
 
 
@@ -101,20 +125,22 @@ def _loyalty_hooks(*, shop: Shop, purchase_ids: list[int]) -> None:
         referrals_reward_for_purchases(shop=shop, purchase_ids=purchase_ids)
 
 
-def _write(*, shop: Shop, pending: list[ItemResult], customers: dict[str, Customer]) -> None:
-    """Create the customers named by the items, then the purchases, then their loyalty."""
+def _write(*, shop: Shop, pending: list[ItemResult]) -> None:
+    """Create the customers named by the items (or attach their new identities), then the
+    purchases, then their loyalty."""
+    customer_ids: dict[int, int | None] = {}
     for item in pending:
         assert item.data is not None
-        if item.phone and item.phone not in customers:
-            customers[item.phone] = customer_create(
+        customer_ids[item.index] = item.customer_id
+        if item.identities and (item.customer_id is None or item.attach):
+            found = customer_resolve_or_create(
                 shop=shop,
-                data=CustomerInput(name=item.data.customer_name or "", phone=item.phone),
+                data=CustomerInput(name=item.data.customer_name or "", phone=item.phone or ""),
+                identities=[p for p in item.identities if p[0] != IdentityKind.PHONE],
                 created_via=CreatedVia.API,
             )
-    rows = [
-        replace(i.row, customer_id=customers[i.phone].pk if i.phone else None)  # type: ignore[type-var]
-        for i in pending
-    ]
+            customer_ids[item.index] = found.customer.pk
+    rows = [replace(i.row, customer_id=customer_ids[i.index]) for i in pending]  # type: ignore[type-var]
     purchases = purchase_bulk_create(shop=shop, rows=rows)
     _loyalty_hooks(shop=shop, purchase_ids=[p.pk for p in purchases])
     for item, purchase in zip(pending, purchases, strict=True):
@@ -126,7 +152,20 @@ def _split(text: str) -> tuple[str, str]:
     return ko, en or ko
 
 
+def _identity_conflict(customer_ids: list[int]) -> IngestError:
+    return IngestError(
+        "identity_conflict",
+        "이 식별 정보들은 서로 다른 고객의 것입니다. 병합은 단골의 병합 화면에서 확인합니다",
+        "These identities belong to different customers; a merge is confirmed on Dangol's "
+        "merge page.",
+        status=409,
+        details={"customer_ids": customer_ids},
+    )
+
+
 def _failure(exc: Exception) -> IngestError:
+    if isinstance(exc, IdentityConflict):
+        return _identity_conflict(exc.customer_ids)
     if isinstance(exc, CustomerError):
         return IngestError(
             "invalid_customer",
@@ -140,7 +179,7 @@ def _failure(exc: Exception) -> IngestError:
 
 def _prepare(
     *, shop: Shop, store: Store, items: Sequence[PurchaseData | IngestError]
-) -> tuple[list[ItemResult], dict[str, Customer]]:
+) -> list[ItemResult]:
     """Each item's result so far: refused, duplicate, or pending with its row ready."""
     results: list[ItemResult] = []
     seen: set[str] = set()
@@ -170,13 +209,28 @@ def _prepare(
                     result,
                     IngestError("invalid_phone", *_split(str(exc)), field="customer_phone"),
                 )
+                continue
+            result.identities.append((IdentityKind.PHONE.value, result.phone))
+        for kind, value in (
+            (IdentityKind.CARD_TOKEN, data.customer_card_token),
+            (IdentityKind.MEMBER_NO, data.customer_member_no),
+        ):
+            if value:
+                try:
+                    result.identities.append((kind.value, identity_value(kind=kind, value=value)))
+                except CustomerError as exc:
+                    _error(result, _failure(exc))
     pending = [r for r in results if r.status == "pending"]
     existing = purchases_by_external_id(
         shop=shop, source=SOURCE, external_ids=[r.external_id for r in pending]
     )
-    customers = customers_by_phone(shop=shop, phones=[r.phone for r in pending if r.phone])
+    owners = customer_ids_by_identity(
+        shop=shop, identities=[p for r in pending for p in r.identities]
+    )
     skus = sorted({line.sku for r in pending for line in r.data.lines if line.sku})  # type: ignore[union-attr]
     products = products_by_sku(shop=shop, skus=skus)
+    # Identities an earlier item of this request attaches or creates a customer with.
+    introduced: set[tuple[str, str]] = set()
     for result in pending:
         data = result.data
         assert data is not None
@@ -187,19 +241,32 @@ def _prepare(
             else:
                 _error(result, _conflict())
             continue
-        if result.phone and result.phone not in customers and not data.customer_name:
+        known = sorted({owners[p] for p in result.identities if p in owners})
+        if len(known) > 1:
+            _error(result, _identity_conflict(known))
+            continue
+        if known:
+            result.customer_id = known[0]
+            result.attach = any(p not in owners for p in result.identities)
+        elif result.identities and not (
+            (result.phone and data.customer_name) or introduced.intersection(result.identities)
+        ):
             _error(
                 result,
                 IngestError(
                     "unknown_customer",
-                    "이 전화번호의 고객이 없습니다. 고객을 먼저 등록하거나 customer_name을 "
-                    "보내 주세요",
-                    "No customer has this phone: register the customer first or send "
-                    "customer_name.",
-                    field="customer_phone",
+                    "이 고객을 찾을 수 없습니다. 고객을 먼저 등록하거나 customer_phone과 "
+                    "customer_name을 보내 주세요",
+                    "No customer has these identities: register the customer first or send "
+                    "customer_phone and customer_name.",
+                    field="customer_phone"
+                    if result.phone
+                    else f"customer_{result.identities[0][0]}",
                 ),
             )
             continue
+        if result.customer_id is None or result.attach:
+            introduced.update(result.identities)
         result.row = PurchaseInput(
             store_id=store.pk,
             customer_id=None,
@@ -217,7 +284,7 @@ def _prepare(
                 for line in data.lines
             ],
         )
-    return results, customers
+    return results
 
 
 def _conflict() -> IngestError:
@@ -237,13 +304,13 @@ def pos_purchases_ingest(
     """Write POS purchases for one store. Each item is ``created`` (with its loyalty),
     ``duplicate`` (its external id was sent before: the existing purchase is returned) or
     ``error``. ``items`` may hold an ``IngestError`` where the item's schema was refused."""
-    results, customers = _prepare(shop=shop, store=store, items=items)
+    results = _prepare(shop=shop, store=store, items=items)
     pending = [r for r in results if r.status == "pending"]
     if not pending:
         return results
     try:
         with transaction.atomic():
-            _write(shop=shop, pending=pending, customers=dict(customers))
+            _write(shop=shop, pending=pending)
         return results
     except (SaleError, CustomerError, LoyaltyError, IntegrityError):
         for item in pending:
@@ -252,7 +319,7 @@ def pos_purchases_ingest(
     for item in pending:
         try:
             with transaction.atomic():
-                _write(shop=shop, pending=[item], customers=customers)
+                _write(shop=shop, pending=[item])
         except IntegrityError:
             again = purchases_by_external_id(
                 shop=shop, source=SOURCE, external_ids=[item.external_id]
@@ -315,29 +382,74 @@ def pos_purchase_refund(
     return RefundResult(purchase, -entry.points if entry is not None else 0, stamps)
 
 
+def _upsert_failure(exc: CustomerError) -> IngestError:
+    if isinstance(exc, IdentityConflict):
+        return _identity_conflict(exc.customer_ids)
+    return IngestError("invalid_customer", *_split(str(exc)), field=exc.field)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    customer: Customer
+    created: bool
+    attached: list[str]
+
+
 @transaction.atomic
 def pos_customer_upsert(
-    *, shop: Shop, store: Store, phone: str, name: str, email: str = ""
-) -> tuple[Customer, bool]:
-    """The customer with this phone, created when there is none (returns whether it was).
-    An existing customer is returned unchanged: what the shop keeps about its customers is
-    edited in Dangol, not overwritten by a POS."""
+    *,
+    shop: Shop,
+    store: Store,
+    name: str,
+    phone: str = "",
+    email: str = "",
+    card_token: str = "",
+    member_no: str = "",
+) -> UpsertResult:
+    """The customer any of these identities belongs to, created when there is none (a phone
+    is then needed). An existing customer gets the identities it did not have yet and is
+    otherwise returned unchanged: what the shop keeps about its customers is edited in
+    Dangol, not overwritten by a POS. Identities of two different customers are refused
+    (``identity_conflict``, 409): joining them is a merge the owner confirms."""
+    e164 = ""
+    if phone:
+        try:
+            e164 = normalize_phone(phone)
+        except ValueError as exc:
+            raise IngestError("invalid_phone", *_split(str(exc)), field="phone") from exc
+    identities = [
+        (kind.value, value)
+        for kind, value in (
+            (IdentityKind.CARD_TOKEN, card_token),
+            (IdentityKind.MEMBER_NO, member_no),
+        )
+        if value
+    ]
+    if not e164:
+        try:
+            known = customer_resolve(shop=shop, email=email or None, identities=identities)
+        except CustomerError as exc:
+            raise _upsert_failure(exc) from exc
+        if known.customer is None:
+            raise IngestError(
+                "phone_required",
+                "이 식별 정보의 고객이 없습니다. 새 고객은 전화번호가 있어야 등록됩니다",
+                "No customer has these identities; a new customer needs a phone.",
+                field="phone",
+            )
+        if known.conflicts:
+            raise _identity_conflict(sorted({known.customer.pk, *known.conflicts}))
+        return UpsertResult(known.customer, False, known.attached)
     try:
-        e164 = normalize_phone(phone)
-    except ValueError as exc:
-        raise IngestError("invalid_phone", *_split(str(exc)), field="phone") from exc
-    customer = customer_find_by_phone(shop=shop, phone=e164)
-    if customer is not None:
-        return customer, False
-    try:
-        customer = customer_create(
+        found = customer_resolve_or_create(
             shop=shop,
             data=CustomerInput(name=name, phone=e164, email=email, home_store=store),
+            identities=identities,
             created_via=CreatedVia.API,
         )
     except CustomerError as exc:
-        raise IngestError("invalid_customer", *_split(str(exc)), field=exc.field) from exc
-    return customer, True
+        raise _upsert_failure(exc) from exc
+    return UpsertResult(found.customer, found.created, found.attached)
 
 
 @transaction.atomic

@@ -54,7 +54,10 @@ def invalid(request, exc):
 
 @api.exception_handler(ApiError)
 def api_error(request, exc):
-    return _error(request, exc.status, exc.code, exc.message, exc.details)
+    response = _error(request, exc.status, exc.code, exc.message, exc.details)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -23,8 +23,8 @@ from django.db import IntegrityError, transaction
 
 from dangol.core.crypto import blind_index, blind_indexes
 from dangol.core.phone import normalize_phone
-from dangol.customers.models import Customer, CustomerIdentity, IdentityKind
-from dangol.customers.services import CustomerError
+from dangol.customers.models import CreatedVia, Customer, CustomerIdentity, IdentityKind
+from dangol.customers.services import CustomerError, CustomerInput, customer_create
 from dangol.shops.models import Shop
 
 # Strongest first: a card token or member number is issued to one person; a phone or an
@@ -104,8 +104,9 @@ def customer_resolve(
     """The existing customer with any of these identities, with the new ones attached.
 
     ``identities`` are (kind, value) pairs (``IdentityKind``). Returns ``customer=None`` when
-    nobody matches: the caller creates the customer, then calls this again with the identities
-    that ``customer_create`` does not store itself (card tokens, member numbers, app ids).
+    nobody matches: the caller creates the customer, then calls this again with its phone and
+    the identities that ``customer_create`` does not store itself (card tokens, member numbers,
+    app ids), as ``customer_resolve_or_create`` does.
     """
     given = _given(phone=phone, email=email, identities=identities)
     if not given:
@@ -153,3 +154,53 @@ def customer_resolve(
             continue
         attached.append(kind)
     return Resolution(customer=customer, attached=attached, conflicts=conflicts)
+
+
+class IdentityConflict(CustomerError):
+    """The identities given belong to two or more different customers: joining them is a
+    merge the owner confirms, never something a creation path does on its own."""
+
+    def __init__(self, *, customer_ids: list[int]) -> None:
+        super().__init__(
+            "이 식별 정보들은 서로 다른 고객의 것입니다. 병합 화면에서 확인해 주세요 / "
+            "These identities belong to different customers; confirm a merge on the merge page.",
+        )
+        self.customer_ids = customer_ids
+
+
+@dataclass(frozen=True)
+class Identified:
+    customer: Customer
+    created: bool
+    # Kinds of the identities attached to an existing customer by this call.
+    attached: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def customer_resolve_or_create(
+    *,
+    shop: Shop,
+    data: CustomerInput,
+    identities: Iterable[tuple[str, str]] = (),
+    created_via: str = CreatedVia.STAFF,
+) -> Identified:
+    """The known customer with any of these identities (phone, e-mail and ``identities``),
+    with the new ones attached; or a new customer created from ``data`` with all of them.
+
+    An existing customer is otherwise returned unchanged. Raises ``IdentityConflict`` (and
+    attaches nothing) when the identities belong to different customers."""
+    identities = list(identities)
+    found = customer_resolve(
+        shop=shop, phone=data.phone or None, email=data.email or None, identities=identities
+    )
+    if found.conflicts:
+        # Raised inside this transaction: the identities attached by the look-up roll back.
+        assert found.customer is not None
+        raise IdentityConflict(customer_ids=sorted({found.customer.pk, *found.conflicts}))
+    if found.customer is not None:
+        return Identified(customer=found.customer, created=False, attached=found.attached)
+    customer = customer_create(shop=shop, data=data, created_via=created_via)
+    if identities:
+        # The phone, stored with the new customer, finds it: the other identities attach.
+        customer_resolve(shop=shop, phone=customer.phone, identities=identities)
+    return Identified(customer=customer, created=True)

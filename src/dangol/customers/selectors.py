@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from dangol.core.crypto import blind_indexes
 from dangol.core.phone import normalize_phone
-from dangol.customers.models import ConsentEvent, ConsentKind, Customer
+from dangol.customers.models import ConsentEvent, ConsentKind, Customer, CustomerIdentity
 from dangol.customers.search import query_token_sets
 from dangol.customers.services import phone_blind_indexes
 from dangol.shops.models import Shop
@@ -110,3 +112,45 @@ def consent_states(*, shop: Shop, customer_ids: list[int]) -> dict[int, dict[str
     for customer_id, kind, granted in events:
         states[customer_id][kind] = granted
     return states
+
+
+def customer_ids_by_identity(
+    *, shop: Shop, identities: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The live customer (followed past merges) of each (kind, normalised value) that someone
+    has, looked up under every blind-index key; unknown identities are left out."""
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, index) -> (kind, value)
+    for kind, value in set(identities):
+        for index in blind_indexes(value, purpose=kind, shop_id=shop.pk):
+            wanted[(kind, index)] = (kind, value)
+    if not wanted:
+        return {}
+    rows = CustomerIdentity.unscoped.filter(
+        shop=shop,
+        kind__in={kind for kind, _ in wanted},
+        value_bidx__in=[index for _, index in wanted],
+    ).values_list("kind", "value_bidx", "customer_id")
+    found: dict[tuple[str, str], int] = {}
+    for kind, index, customer_id in rows:
+        if (kind, index) in wanted:
+            found.setdefault(wanted[(kind, index)], customer_id)
+    merged = dict(
+        Customer._base_manager.filter(
+            pk__in=set(found.values()), merged_into__isnull=False
+        ).values_list("pk", "merged_into_id")
+    )
+    for pair, customer_id in found.items():
+        hops = 0
+        while customer_id in merged and hops < 20:
+            customer_id = merged[customer_id]
+            if customer_id not in merged:
+                successor = (
+                    Customer._base_manager.filter(pk=customer_id)
+                    .values_list("merged_into_id", flat=True)
+                    .first()
+                )
+                if successor is not None:
+                    merged[customer_id] = successor
+            hops += 1
+        found[pair] = customer_id
+    return found

@@ -19,6 +19,7 @@ from dangol.customers.services import (
     consent_bulk_record,
     customer_bulk_create,
     phone_blind_index,
+    phone_blind_indexes,
 )
 from dangol.imports.context import CHUNK, Context, store_for
 from dangol.imports.decoding import RawRow
@@ -211,10 +212,15 @@ class CustomerWriter:
             return
         shop = self.ctx.shop
         bidx = {phone_blind_index(shop_id=shop.pk, phone_e164=p.data.phone): p for p in people}
-        existing = {
-            c.phone_bidx: c
-            for c in Customer.objects.for_shop(shop).filter(phone_bidx__in=list(bidx))
+        # Look up under every blind-index key, so a key rotation in progress finds everyone.
+        lookup = {
+            index: current
+            for current, p in bidx.items()
+            for index in phone_blind_indexes(shop_id=shop.pk, phone_e164=p.data.phone)
         }
+        existing: dict[str, Customer] = {}
+        for c in Customer.objects.for_shop(shop).filter(phone_bidx__in=list(lookup)):
+            existing.setdefault(lookup[c.phone_bidx], c)
         new = [p for b, p in bidx.items() if b not in existing]
         created = customer_bulk_create(
             shop=shop, rows=[p.data for p in new], created_via=CreatedVia.IMPORT

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from dangol.customers.models import CreatedVia, CustomerIdentity, IdentityKind
-from dangol.customers.services import CustomerInput, customer_bulk_create, phone_blind_index
+from dangol.customers.services import CustomerInput, customer_bulk_create, phone_blind_indexes
 from dangol.imports.bulk import (
     datetime_adapter,
     lines_insert,
@@ -71,7 +71,8 @@ class PurchaseBatches:
         wanted = {o.phone for o in orders if o.phone and o.phone not in self.customers}
         if not wanted:
             return
-        bidx = {phone_blind_index(shop_id=shop.pk, phone_e164=p): p for p in wanted}
+        # Every blind-index key, so a key rotation in progress finds everyone.
+        bidx = {i: p for p in wanted for i in phone_blind_indexes(shop_id=shop.pk, phone_e164=p)}
         found = CustomerIdentity.objects.for_shop(shop).filter(
             kind=IdentityKind.PHONE, value_bidx__in=list(bidx)
         )

@@ -31,7 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from dangol.customers.models import ConsentEvent, ConsentKind, ConsentSource, CreatedVia, Customer
-from dangol.customers.selectors import customer_find_by_phone
+from dangol.customers.resolution import customer_resolve
 from dangol.customers.services import (
     ConsentInput,
     CustomerError,
@@ -395,7 +395,9 @@ def checkin_join(
         )
     _clean_key(key)
     try:
-        existing = customer_find_by_phone(shop=shop, phone=phone)
+        # Any phone identity of a known customer (also one attached by the POS or kept from a
+        # merge), under every blind-index key: a known person is never joined twice.
+        existing = customer_resolve(shop=shop, phone=phone).customer
     except ValueError as exc:
         raise CheckinError(
             "invalid_phone", "전화번호를 확인해 주세요", "Check the number."

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_http_methods
 
 from dangol.core import ratelimit
 from dangol.core.phone import format_phone, mask_phone
+from dangol.customers.resolution import IdentityConflict, customer_resolve_or_create
 from dangol.customers.selectors import consent_current, customer_get, customer_list
-from dangol.customers.services import CustomerError, CustomerInput, customer_create
+from dangol.customers.services import CustomerError, CustomerInput
 from dangol.sales.selectors import customer_stats, home_kpis, purchase_timeline
 from dangol.scoring.models import CustomerStatus
 from dangol.scoring.selectors import (
@@ -186,7 +188,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            customer = customer_create(
+            found = customer_resolve_or_create(
                 shop=request.shop,
                 data=CustomerInput(
                     name=data["name"],
@@ -198,11 +200,20 @@ def customer_new(request: HttpRequest) -> HttpResponse:
                     gender=data.get("gender") or "",
                 ),
             )
+        except IdentityConflict as exc:
+            # Two known customers: a merge the owner confirms on the merge page, not here.
+            form.add_error(None, str(exc))
         except CustomerError as exc:
             form.add_error(exc.field, str(exc))
         else:
-            return redirect("web:customer", customer_id=customer.pk)
+            if not found.created:
+                # A known person: their page, not a duplicate (a new e-mail is attached).
+                messages.info(request, KNOWN_CUSTOMER)
+            return redirect("web:customer", customer_id=found.customer.pk)
     return render(request, "web/customer_form.html", {"form": form, "nav": "customers"})
+
+
+KNOWN_CUSTOMER = "이미 등록된 고객입니다 / This customer is already registered."
 
 
 SECTIONS = {
