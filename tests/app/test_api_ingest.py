@@ -594,6 +594,23 @@ def test_purchase_by_card_token_finds_the_customer_and_attaches_new_tokens(w):
     assert made not in (None, minji.pk)
     by_member = w.pos.post("/purchases", purchase("CT-5", customer_member_no="M-1")).json()
     assert by_member["purchase"]["customer_id"] == made
+    # In a batch, a new phone that an earlier item attaches to the card's customer is hers
+    # in the later items too, not a new customer.
+    batch = w.pos.post(
+        "/purchases/batch",
+        {
+            "items": [
+                purchase("CT-6", customer_phone="010-8888-1212", customer_card_token="tok1"),
+                purchase("CT-7", customer_phone="010-8888-1212", customer_name="김민지"),
+            ]
+        },
+    ).json()
+    assert batch["created"] == 2
+    ids = {i["purchase_id"] for i in batch["items"]}
+    owners = set(
+        Purchase.objects.for_shop(w.a.shop).filter(pk__in=ids).values_list("customer_id", flat=True)
+    )
+    assert owners == {minji.pk}
 
 
 def test_purchase_with_identities_of_two_customers_is_a_conflict(w):

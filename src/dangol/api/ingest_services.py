@@ -37,6 +37,7 @@ from dangol.customers.services import (
     CustomerError,
     CustomerInput,
     consent_record,
+    customer_create,
 )
 from dangol.loyalty.errors import LoyaltyError
 from dangol.loyalty.services import (
@@ -125,21 +126,37 @@ def _loyalty_hooks(*, shop: Shop, purchase_ids: list[int]) -> None:
         referrals_reward_for_purchases(shop=shop, purchase_ids=purchase_ids)
 
 
-def _write(*, shop: Shop, pending: list[ItemResult]) -> None:
+def _write(*, shop: Shop, pending: list[ItemResult], fast: bool = False) -> None:
     """Create the customers named by the items (or attach their new identities), then the
-    purchases, then their loyalty."""
+    purchases, then their loyalty.
+
+    ``fast``: a customer that no identity found before writing and that comes with a phone
+    only is created straight away (once per phone); should anything have changed meanwhile,
+    the creation fails and the caller writes the items again one by one, each resolved."""
     customer_ids: dict[int, int | None] = {}
+    created: dict[str, int] = {}
     for item in pending:
         assert item.data is not None
         customer_ids[item.index] = item.customer_id
-        if item.identities and (item.customer_id is None or item.attach):
-            found = customer_resolve_or_create(
-                shop=shop,
-                data=CustomerInput(name=item.data.customer_name or "", phone=item.phone or ""),
-                identities=[p for p in item.identities if p[0] != IdentityKind.PHONE],
-                created_via=CreatedVia.API,
-            )
-            customer_ids[item.index] = found.customer.pk
+        if not item.identities or (item.customer_id is not None and not item.attach):
+            continue
+        others = [p for p in item.identities if p[0] != IdentityKind.PHONE]
+        if fast and item.phone and item.customer_id is None and not others:
+            if item.phone not in created:
+                created[item.phone] = customer_create(
+                    shop=shop,
+                    data=CustomerInput(name=item.data.customer_name or "", phone=item.phone),
+                    created_via=CreatedVia.API,
+                ).pk
+            customer_ids[item.index] = created[item.phone]
+            continue
+        found = customer_resolve_or_create(
+            shop=shop,
+            data=CustomerInput(name=item.data.customer_name or "", phone=item.phone or ""),
+            identities=others,
+            created_via=CreatedVia.API,
+        )
+        customer_ids[item.index] = found.customer.pk
     rows = [replace(i.row, customer_id=customer_ids[i.index]) for i in pending]  # type: ignore[type-var]
     purchases = purchase_bulk_create(shop=shop, rows=rows)
     _loyalty_hooks(shop=shop, purchase_ids=[p.pk for p in purchases])
@@ -310,7 +327,7 @@ def pos_purchases_ingest(
         return results
     try:
         with transaction.atomic():
-            _write(shop=shop, pending=pending)
+            _write(shop=shop, pending=pending, fast=True)
         return results
     except (SaleError, CustomerError, LoyaltyError, IntegrityError):
         for item in pending:
