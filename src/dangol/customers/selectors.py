@@ -154,3 +154,13 @@ def customer_ids_by_identity(
             hops += 1
         found[pair] = customer_id
     return found
+
+
+def customer_find_by_identity(*, shop: Shop, kind: str, value: str) -> Customer | None:
+    """The live customer with this identity (value normalised: E.164 phone, lower-cased
+    e-mail), under every blind-index key; a phone attached to a customer besides their main
+    number finds them too."""
+    found = customer_ids_by_identity(shop=shop, identities=[(kind, value)])
+    if not found:
+        return None
+    return customer_queryset(shop=shop).filter(pk=found[(kind, value)]).first()

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dangol.core import ratelimit
 from dangol.core.phone import InvalidPhone, mask_phone, normalize_phone
 from dangol.core.tenancy import shop_scope
-from dangol.customers.selectors import customer_find_by_phone
+from dangol.customers.models import IdentityKind
+from dangol.customers.selectors import customer_find_by_identity
 from dangol.loyalty.checkin import (
     COOKIE_SALT,
     KIOSK_OPTIONAL,
@@ -241,7 +242,7 @@ def kiosk_checkin(request: HttpRequest, device) -> HttpResponse:
         amount = int(amount_raw)
     try:
         phone = normalize_phone(digits)
-        customer = customer_find_by_phone(shop=device.shop, phone=phone)
+        customer = customer_find_by_identity(shop=device.shop, kind=IdentityKind.PHONE, value=phone)
     except InvalidPhone:
         return again(_("Please check the phone number."))
     if customer is None:
