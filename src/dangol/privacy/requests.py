@@ -46,7 +46,7 @@ from dangol.privacy.models import (
     RequestKind,
     RequestStatus,
 )
-from dangol.privacy.selectors import customer_data_get
+from dangol.privacy.selectors import customer_data_get, dsr_open_list
 from dangol.shops.models import Shop
 
 # Withdrawn on "stop processing": every marketing use of the data, on every channel.
@@ -161,12 +161,7 @@ def dsr_create_self(
     if kind not in SELF_SERVICE_KINDS:
         raise RequestError("이 페이지에서 할 수 없는 요청이에요.", "Not a request this page takes.")
     Customer.objects.for_shop(shop).select_for_update().filter(pk=customer.pk).first()
-    open_request = (
-        DataSubjectRequest.objects.for_shop(shop)
-        .filter(customer=customer, kind=kind, status=RequestStatus.OPEN)
-        .order_by("pk")
-        .first()
-    )
+    open_request = dsr_open_list(shop=shop, customer=customer, kind=kind).first()
     if open_request is not None:
         return open_request
     return dsr_create(

@@ -73,6 +73,18 @@ def dsr_get(*, shop: Shop, request_id: int) -> DataSubjectRequest:
     )
 
 
+def dsr_open_list(
+    *, shop: Shop, customer: Customer, kind: str | None = None
+) -> QuerySet[DataSubjectRequest]:
+    """The customer's requests still waiting for an answer, oldest first."""
+    rows = DataSubjectRequest.objects.for_shop(shop).filter(
+        customer=customer, status=RequestStatus.OPEN
+    )
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    return rows.order_by("received_at", "pk")
+
+
 def dsr_events(*, shop: Shop, request: DataSubjectRequest) -> QuerySet[DataSubjectRequestEvent]:
     return (
         DataSubjectRequestEvent.objects.for_shop(shop)

@@ -25,7 +25,7 @@ from dangol.loyalty.checkin import (
     customer_page_withdraw,
 )
 from dangol.loyalty.checkin_selectors import loyalty_card
-from dangol.privacy.models import DataSubjectRequest, RequestStatus
+from dangol.privacy.selectors import dsr_open_list
 from dangol.privacy.services import SELF_SERVICE_KINDS, RequestError, dsr_create_self
 from dangol.shops.models import Shop
 from dangol.web.checkin_views import stamp_rows
@@ -78,18 +78,16 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
             "consents": consents,
             "done": request.GET.get("done", "") in WITHDRAWABLE,
             "request_kinds": SELF_SERVICE_KINDS,
-            "open_requests": list(
-                DataSubjectRequest.objects.for_shop(shop)
-                .filter(customer=customer, status=RequestStatus.OPEN)
-                .order_by("received_at")
-            ),
+            "open_requests": list(dsr_open_list(shop=shop, customer=customer)),
             "requested": request.GET.get("requested", "") in SELF_SERVICE_KINDS,
         }
         return render(request, "web/checkin_me.html", context)
 
 
-@require_POST
-def customer_page_consent(request: HttpRequest, token: str) -> HttpResponse:
+def _page_action(request: HttpRequest, token: str, act, *, param: str, anchor: str):
+    """A form on the customer's own page: rate-limited, the token resolved, ``act(shop,
+    customer, kind, ip)`` run in the shop's scope (its refusal is a 404, like a bad token), then
+    back to the page with ``param`` saying what was done."""
     if _limited(request):
         return HttpResponse(status=429)
     resolved = _resolve(request, token)
@@ -99,38 +97,27 @@ def customer_page_consent(request: HttpRequest, token: str) -> HttpResponse:
     kind = request.POST.get("kind", "")
     with shop_scope(shop):
         try:
-            customer_page_withdraw(
-                shop=shop,
-                customer=customer,
-                kind=kind,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
-            )
-        except CheckinError as exc:
-            raise Http404("unknown consent") from exc
+            act(shop, customer, kind, request.META.get("REMOTE_ADDR") or None)
+        except (CheckinError, RequestError) as exc:
+            raise Http404("refused") from exc
     page = reverse("web:customer_page", args=[token])
-    return redirect(f"{page}?done={kind}#consent")
+    return redirect(f"{page}?{param}={kind}#{anchor}")
+
+
+@require_POST
+def customer_page_consent(request: HttpRequest, token: str) -> HttpResponse:
+    def withdraw(shop, customer, kind, ip):
+        customer_page_withdraw(shop=shop, customer=customer, kind=kind, ip_address=ip)
+
+    return _page_action(request, token, withdraw, param="done", anchor="consent")
 
 
 @require_POST
 def customer_page_request(request: HttpRequest, token: str) -> HttpResponse:
     """Access to, deletion of, or a stop to the processing of one's own data, asked from the
     signed page; the shop sees it on its request list with the 10-day deadline."""
-    if _limited(request):
-        return HttpResponse(status=429)
-    resolved = _resolve(request, token)
-    if isinstance(resolved, HttpResponse):
-        return resolved
-    shop, customer = resolved
-    kind = request.POST.get("kind", "")
-    with shop_scope(shop):
-        try:
-            dsr_create_self(
-                shop=shop,
-                customer=customer,
-                kind=kind,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
-            )
-        except RequestError as exc:
-            raise Http404("unknown request") from exc
-    page = reverse("web:customer_page", args=[token])
-    return redirect(f"{page}?requested={kind}#privacy")
+
+    def file(shop, customer, kind, ip):
+        dsr_create_self(shop=shop, customer=customer, kind=kind, ip_address=ip)
+
+    return _page_action(request, token, file, param="requested", anchor="privacy")
